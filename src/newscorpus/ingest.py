@@ -1,0 +1,121 @@
+"""seeds/<doc_id>.txt -> Article. The text is never edited after this step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from newscorpus.errors import InputError, Problem
+
+DOC_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+# "date 2023-06-01", "date 2022-07" or "date 2022"; the body may follow on the same line.
+_HEADER = re.compile(r"date[ \t]+(?P<date>\S+)(?=\s|$)")
+_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str
+    published: dt.date
+    published_precision: str  # "day", "month" or "year"
+    language: str
+    text: str
+    text_sha256: str
+    source_file: str  # as the project names it, e.g. "seeds/000_ef3ea5b0d932693c.txt"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_article(raw: bytes, *, source_file: str, doc_id: str, language: str) -> Article:
+    """Parse one seed file's bytes. Raises InputError naming the file and what to fix."""
+
+    def fail(field: str, message: str, fix: str) -> InputError:
+        return InputError([Problem(source_file, doc_id=doc_id, field=field, message=message, fix=fix)])
+
+    if not DOC_ID_PATTERN.match(doc_id):
+        raise fail(
+            "doc_id",
+            f"file name stem {doc_id!r} is not a valid doc_id ({DOC_ID_PATTERN.pattern})",
+            "rename the file using only letters, digits, '_' and '-'",
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise fail("encoding", "the file starts with a UTF-8 byte order mark", "save it as UTF-8 without BOM")
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(
+            "encoding",
+            f"byte {exc.start} ({raw[exc.start : exc.start + 1]!r}) is not valid UTF-8",
+            "re-save the file as UTF-8",
+        ) from None
+    decoded = decoded.replace("\r\n", "\n")
+    stripped = decoded.lstrip()
+    header = _HEADER.match(stripped)
+    if header is None:
+        raise fail(
+            "published",
+            "no 'date YYYY-MM-DD' header at the start of the file",
+            "make the first line 'date YYYY-MM-DD' (or 'date YYYY-MM', 'date YYYY')",
+        )
+    published, precision = _parse_date(header["date"], fail)
+    text = stripped[header.end() :].strip()
+    if not text:
+        raise fail("text", "the article body is empty", "add the article text after the date header")
+    return Article(
+        doc_id=doc_id,
+        published=published,
+        published_precision=precision,
+        language=language,
+        text=text,
+        text_sha256=sha256_text(text),
+        source_file=source_file,
+    )
+
+
+def _parse_date(value: str, fail) -> tuple[dt.date, str]:
+    match = _DATE.match(value)
+    if match is None:
+        raise fail("published", f"date {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY", "write the date as YYYY-MM-DD")
+    year, month, day = match["year"], match["month"], match["day"]
+    precision = "day" if day else "month" if month else "year"
+    try:
+        date = dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise fail("published", f"date {value!r} does not exist ({exc})", "correct the date") from None
+    return date, precision
+
+
+def read_articles(paths: Iterable[Path], *, relative, language: str) -> list[Article]:
+    """Read seed files, collecting every problem (bad files, repeated doc_ids) before raising."""
+    articles: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for path in sorted(paths):
+        name = relative(path)
+        try:
+            article = parse_article(path.read_bytes(), source_file=name, doc_id=path.stem, language=language)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        key = article.doc_id.lower()  # case-insensitive: ids must not collide on any file system
+        if key in articles:
+            first = articles[key].source_file
+            problems.append(
+                Problem(name, doc_id=article.doc_id, field="doc_id", message=f"doc_id repeats {first}",
+                        fix="give each article a file name of its own")
+            )
+            continue
+        articles[key] = article
+    if problems:
+        raise InputError(problems)
+    return sorted(articles.values(), key=lambda a: a.doc_id)
+
+
+def seed_paths(seeds_dir: Path) -> list[Path]:
+    """Every *.txt below seeds/, sub-folders included (so two folders may clash on a doc_id)."""
+    return sorted(p for p in seeds_dir.rglob("*.txt") if p.is_file())
