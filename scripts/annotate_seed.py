@@ -94,61 +94,149 @@ ENTITIES = [
 
 # id, type, realis, context with [trigger], arguments (role, entity id)
 EVENTS = [
-    ("v01", "Conflict.Demonstrate", "actual", "ethnic Serbs [gathered] outside",
-     [("Entity", "e13"), ("Place", "e14"), ("Time", "e12")]),
-    ("v02", "Conflict.Attack", "actual", "after [clashes] with peacekeepers",
-     [("Attacker", "e13"), ("Attacker", "e15"), ("Time", "e16")]),
+    (
+        "v01",
+        "Conflict.Demonstrate",
+        "actual",
+        "ethnic Serbs [gathered] outside",
+        [("Entity", "e13"), ("Place", "e14"), ("Time", "e12")],
+    ),
+    (
+        "v02",
+        "Conflict.Attack",
+        "actual",
+        "after [clashes] with peacekeepers",
+        [("Attacker", "e13"), ("Attacker", "e15"), ("Time", "e16")],
+    ),
     ("v03", "Conflict.Attack", "actual", "[Clashes] erupted", [("Time", "e17")]),
     ("v04", "Personnel.Elect", "actual", "officials, [elected] in", [("Person", "e18")]),
-    ("v05", "Movement.Transport", "actual", "Serbs, [entered] the",
-     [("Artifact", "e18"), ("Destination", "e20")]),
-    ("v06", "Conflict.Attack", "actual", "police [fired] tear gas",
-     [("Attacker", "e23"), ("Target", "e24"), ("Place", "e25")]),
-    ("v07", "Conflict.Attack", "actual", "led to [clashes] with",
-     [("Attacker", "e21"), ("Attacker", "e26")]),
+    ("v05", "Movement.Transport", "actual", "Serbs, [entered] the", [("Artifact", "e18"), ("Destination", "e20")]),
+    (
+        "v06",
+        "Conflict.Attack",
+        "actual",
+        "police [fired] tear gas",
+        [("Attacker", "e23"), ("Target", "e24"), ("Place", "e25")],
+    ),
+    ("v07", "Conflict.Attack", "actual", "led to [clashes] with", [("Attacker", "e21"), ("Attacker", "e26")]),
     ("v08", "Life.Injure", "actual", "soldiers [wounded]", [("Victim", "e27")]),
-    ("v09", "Military.Deploy", "other", "decided to [send] an",
-     [("Agent", "e28"), ("Artifact", "e29"), ("Destination", "e30")]),
+    (
+        "v09",
+        "Military.Deploy",
+        "other",
+        "decided to [send] an",
+        [("Agent", "e28"), ("Artifact", "e29"), ("Destination", "e30")],
+    ),
     ("v10", "Conflict.Demonstrate", "actual", "violent [protests] after", []),
     ("v11", "Conflict.Attack", "actual", "Monday’s [clashes].", [("Time", "e31")]),
-    ("v12", "Movement.Transport", "other", "police [leave] northern",
-     [("Artifact", "e33"), ("Artifact", "e34"), ("Origin", "e35")]),
+    (
+        "v12",
+        "Movement.Transport",
+        "other",
+        "police [leave] northern",
+        [("Artifact", "e33"), ("Artifact", "e34"), ("Origin", "e35")],
+    ),
     ("v13", "Military.Alert", "actual", "army on [high alert]", [("Agent", "e36"), ("Entity", "e38")]),
-    ("v14", "Military.Deploy", "actual", "alert and [sent] more troops",
-     [("Agent", "e36"), ("Artifact", "e39"), ("Destination", "e40")]),
+    (
+        "v14",
+        "Military.Deploy",
+        "actual",
+        "alert and [sent] more troops",
+        [("Agent", "e36"), ("Artifact", "e39"), ("Destination", "e40")],
+    ),
     ("v15", "Conflict.Attack", "other", "Kosovo are [attacked].", [("Target", "e55"), ("Place", "e56")]),
 ]
 
 # id, kind, context with [quote], cue id, cue context with [cue], speaker entity id
 QUOTES = [
-    ("q01", "direct", "[“All the legitimate rights and interests of Kosovo Serbs must be respected,”]",
-     "c01", "Peskov [told] reporters", "e03"),
-    ("q02", "direct", "stressing, [“We offer our unconditional support to Serbia and Serbs.”]",
-     "c02", "reporters, [stressing],", "e03"),
-    ("q03", "mixed", "warned of [“provocative actions” that would prejudice the rights of Serbs],",
-     "c03", "Peskov [warned] of", "e07"),
-    ("q04", "mixed", "Kremlin’s [“concern” about the situation in Kosovo].",
-     "c04", "and [expressed] the", "e07"),
-    ("q05", "indirect", "insisted that [ethnic Albanian mayors and Kosovo police leave northern Kosovo].",
-     "c05", "peacekeepers [insisted] that", "e32"),
-    ("q06", "direct", "[“The security situation is very precarious because of the unilateral, illegal and "
-     "illegitimate decisions taken by the administration in Pristina,”]",
-     "c06", "Vucevic [told] Serbian", "e44"),
-    ("q07", "direct", "added: [“First, we should call the situation by its proper name and try to define it as "
-     "the occupation of northern Kosovo by the Albanian administration in Pristina.”]",
-     "c07", "He [added]:", "e49"),
-    ("q08", "indirect", "warned that [Serbia will not stand idly by if the Serbs in Kosovo are attacked].",
-     "c08", "have long [warned] that", "e53"),
+    (
+        "q01",
+        "direct",
+        "[“All the legitimate rights and interests of Kosovo Serbs must be respected,”]",
+        "c01",
+        "Peskov [told] reporters",
+        "e03",
+    ),
+    (
+        "q02",
+        "direct",
+        "stressing, [“We offer our unconditional support to Serbia and Serbs.”]",
+        "c02",
+        "reporters, [stressing],",
+        "e03",
+    ),
+    (
+        "q03",
+        "mixed",
+        "warned of [“provocative actions” that would prejudice the rights of Serbs],",
+        "c03",
+        "Peskov [warned] of",
+        "e07",
+    ),
+    ("q04", "mixed", "Kremlin’s [“concern” about the situation in Kosovo].", "c04", "and [expressed] the", "e07"),
+    (
+        "q05",
+        "indirect",
+        "insisted that [ethnic Albanian mayors and Kosovo police leave northern Kosovo].",
+        "c05",
+        "peacekeepers [insisted] that",
+        "e32",
+    ),
+    (
+        "q06",
+        "direct",
+        "[“The security situation is very precarious because of the unilateral, illegal and "
+        "illegitimate decisions taken by the administration in Pristina,”]",
+        "c06",
+        "Vucevic [told] Serbian",
+        "e44",
+    ),
+    (
+        "q07",
+        "direct",
+        "added: [“First, we should call the situation by its proper name and try to define it as "
+        "the occupation of northern Kosovo by the Albanian administration in Pristina.”]",
+        "c07",
+        "He [added]:",
+        "e49",
+    ),
+    (
+        "q08",
+        "indirect",
+        "warned that [Serbia will not stand idly by if the Serbs in Kosovo are attacked].",
+        "c08",
+        "have long [warned] that",
+        "e53",
+    ),
 ]
 
 # Coreference: each later mention linked to the mention it refers back to.
 COREF = [
-    ("e07", "e03"), ("e09", "e02"), ("e26", "e15"), ("e32", "e26"), ("e34", "e23"),
-    ("e22", "e18"), ("e33", "e18"), ("e21", "e13"), ("e24", "e21"), ("e49", "e44"),
-    ("e36", "e05"), ("e37", "e36"), ("e54", "e36"), ("e64", "e54"),
-    ("e41", "e10"), ("e56", "e41"), ("e58", "e56"), ("e61", "e58"),
-    ("e30", "e11"), ("e35", "e30"), ("e50", "e35"), ("e52", "e42"),
-    ("e08", "e01"), ("e19", "e08"), ("e55", "e19"),
+    ("e07", "e03"),
+    ("e09", "e02"),
+    ("e26", "e15"),
+    ("e32", "e26"),
+    ("e34", "e23"),
+    ("e22", "e18"),
+    ("e33", "e18"),
+    ("e21", "e13"),
+    ("e24", "e21"),
+    ("e49", "e44"),
+    ("e36", "e05"),
+    ("e37", "e36"),
+    ("e54", "e36"),
+    ("e64", "e54"),
+    ("e41", "e10"),
+    ("e56", "e41"),
+    ("e58", "e56"),
+    ("e61", "e58"),
+    ("e30", "e11"),
+    ("e35", "e30"),
+    ("e50", "e35"),
+    ("e52", "e42"),
+    ("e08", "e01"),
+    ("e19", "e08"),
+    ("e55", "e19"),
 ]
 
 
@@ -167,18 +255,26 @@ def build_result(text: str) -> list[dict]:
     def region(rid: str, control: str, label: str, context: str) -> dict:
         start, end = locate(text, context)
         value = {"start": start, "end": end, "text": text[start:end], "labels": [label]}
-        result.append({"id": rid, "from_name": control, "to_name": "text", "type": "labels",
-                       "origin": "manual", "value": value})
+        result.append(
+            {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "origin": "manual", "value": value}
+        )
         return value
 
     def choice(rid: str, control: str, value: dict, choice_value: str) -> None:
         position = {"start": value["start"], "end": value["end"], "text": value["text"]}
-        result.append({"id": rid, "from_name": control, "to_name": "text", "type": "choices",
-                       "origin": "manual", "value": {**position, "choices": [choice_value]}})
+        result.append(
+            {
+                "id": rid,
+                "from_name": control,
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {**position, "choices": [choice_value]},
+            }
+        )
 
     def relation(from_id: str, to_id: str, label: str) -> None:
-        result.append({"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right",
-                       "labels": [label]})
+        result.append({"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]})
 
     for rid, label, mention_type, context in ENTITIES:
         choice(rid, "mention_type", region(rid, "entity", label, context), mention_type)

@@ -106,8 +106,13 @@ def read_articles(paths: Iterable[Path], *, relative, language: str) -> list[Art
         if key in articles:
             first = articles[key].source_file
             problems.append(
-                Problem(name, doc_id=article.doc_id, field="doc_id", message=f"doc_id repeats {first}",
-                        fix="give each article a file name of its own")
+                Problem(
+                    name,
+                    doc_id=article.doc_id,
+                    field="doc_id",
+                    message=f"doc_id repeats {first}",
+                    fix="give each article a file name of its own",
+                )
             )
             continue
         articles[key] = article

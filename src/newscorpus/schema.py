@@ -223,10 +223,10 @@ def _with_features(arrow: pa.Schema, schema_version: str) -> pa.Schema:
 
 
 def _labels(control: str, labels: dict[str, str], colour, header: str | None) -> list[str]:
-    out = [f"  <Header value={quoteattr(header)} size=\"6\"/>"] if header else []
+    out = [f'  <Header value={quoteattr(header)} size="6"/>'] if header else []
     out.append(f'  <Labels name="{control}" toName="{TEXT_OBJECT}" showInline="true">')
     for value, hint in labels.items():
-        out.append(f"    <Label value={quoteattr(value)} background=\"{next(colour)}\" hint={quoteattr(hint)}/>")
+        out.append(f'    <Label value={quoteattr(value)} background="{next(colour)}" hint={quoteattr(hint)}/>')
     out.append("  </Labels>")
     return out
 
@@ -236,7 +236,7 @@ def _choices(control: str, choices: dict[str, str], title: str, when_labels) -> 
     out = [
         f'  <Choices name="{control}" toName="{TEXT_OBJECT}" perRegion="true" choice="single-radio"'
         f' showInline="true" visibleWhen="region-selected" whenLabelValue="{when}">',
-        f"    <Header value={quoteattr(title)} size=\"6\"/>",
+        f'    <Header value={quoteattr(title)} size="6"/>',
     ]
     out += [f"    <Choice value={quoteattr(value)} hint={quoteattr(hint)}/>" for value, hint in choices.items()]
     out.append("  </Choices>")

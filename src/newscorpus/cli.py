@@ -1,0 +1,121 @@
+"""The `newscorpus` command: parses arguments, calls the library, turns CorpusError into exit code 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from newscorpus.errors import CorpusError, SchemaError
+from newscorpus.project import Project
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args, Project(Path(args.root)))
+    except CorpusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newscorpus", description="Build, check and load newscorpus releases.")
+    parser.add_argument("--root", default=".", help="the project checkout (default: the current folder)")
+    commands = parser.add_subparsers(title="commands")
+
+    build = commands.add_parser("build", help="build corpus/vX.Y.Z/ from seeds/ and annotation/exports/")
+    build.add_argument("--version", required=True, help="the new release version, X.Y.Z")
+    build.add_argument("--corpus-dir", type=Path, help="write releases here instead of corpus/")
+    build.set_defaults(run=_build)
+
+    schema = commands.add_parser("schema", help="check (default) or rewrite the files derived from the schema")
+    schema.add_argument("--write", action="store_true", help="rewrite label_config.xml and the Arrow snapshot")
+    schema.set_defaults(run=_schema)
+
+    verify = commands.add_parser("verify", help="check a release's files against its manifest checksums")
+    verify.add_argument("release", type=Path)
+    verify.set_defaults(run=_verify)
+
+    reproduce = commands.add_parser("reproduce", help="rebuild a release from the inputs and compare byte for byte")
+    reproduce.add_argument("release", type=Path)
+    reproduce.set_defaults(run=_reproduce)
+
+    show = commands.add_parser("show", help="load a release with datasets.load_dataset and summarize it")
+    show.add_argument("release", type=Path)
+    show.set_defaults(run=_show)
+    return parser
+
+
+def _build(args, project: Project) -> int:
+    from newscorpus.build import build_release
+
+    release = build_release(project, args.version, corpus_dir=args.corpus_dir)
+    for line in release.summary.lines():
+        print(line)
+    rows = ", ".join(f"{config} {count}" for config, count in release.rows.items())
+    print(f"wrote {project.relative(release.path)} ({rows} rows)")
+    return 0
+
+
+def _schema(args, project: Project) -> int:
+    schema = project.schema
+    derived = {project.label_config_path: schema.label_config(), project.arrow_snapshot_path: schema.arrow_snapshot()}
+    if args.write:
+        for path, text in derived.items():
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {project.relative(path)}")
+        return 0
+    stale = [project.relative(p) for p, text in derived.items() if not p.is_file() or p.read_text("utf-8") != text]
+    if stale:
+        raise SchemaError(
+            f"out of date with schemas/annotation.yaml: {', '.join(stale)}; run `newscorpus schema --write`"
+        )
+    print(
+        f"up to date with schemas/annotation.yaml {schema.schema_version}: {', '.join(map(project.relative, derived))}"
+    )
+    return 0
+
+
+def _verify(args, project: Project) -> int:
+    from newscorpus.release import verify
+
+    problems = verify(args.release)
+    for problem in problems:
+        print(f"{args.release.name}/{problem}", file=sys.stderr)
+    if problems:
+        print(f"error: {args.release.name} fails verification ({len(problems)} problem(s))", file=sys.stderr)
+        return 1
+    print(f"{args.release.name}: every file matches manifest.json")
+    return 0
+
+
+def _reproduce(args, project: Project) -> int:
+    from newscorpus.release import reproduce
+
+    result = reproduce(project, args.release)
+    for name in result.changed_inputs:
+        print(f"input changed since the release: {name}")
+    for name in result.different:
+        print(f"differs: {name}", file=sys.stderr)
+    if result.different:
+        print(f"error: {len(result.different)} file(s) of {args.release.name} are not reproduced", file=sys.stderr)
+        return 1
+    print(f"{args.release.name}: all {len(result.identical)} files rebuilt byte for byte")
+    return 0
+
+
+def _show(args, project: Project) -> int:
+    from newscorpus.release import summarize
+
+    for line in summarize(args.release):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,422 @@
+"""One Label Studio annotation's `result` list -> typed entities, events and quotes.
+
+Label Studio validates nothing on the server, so every item is checked here:
+control names, labels, choices, offsets against the text, relation endpoints and
+the kinds they join. Problems are collected, never raised one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from newscorpus import schema as S
+from newscorpus.errors import Problem
+from newscorpus.schema import AnnotationSchema
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    id: str
+    start: int
+    end: int
+    text: str
+    type: str
+    mention_type: str
+    cluster_id: str
+
+
+@dataclass(frozen=True)
+class Argument:
+    role: str
+    entity_id: str
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    realis: str
+    trigger: Span
+    arguments: tuple[Argument, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: str
+    start: int
+    end: int
+    text: str
+    kind: str
+    cue: Span | None
+    speaker_id: str | None
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class Layers:
+    entities: tuple[EntityMention, ...]
+    events: tuple[Event, ...]
+    quotes: tuple[Quote, ...]
+
+
+@dataclass
+class _Region:
+    id: str
+    kind: str  # entity / event / quote / cue
+    label: str
+    span: Span
+    choices: dict[str, str] = field(default_factory=dict)
+
+
+_CONTROL_LABELS: dict[str, Callable[[AnnotationSchema], object]] = {
+    S.ENTITY_CONTROL: lambda s: s.entity_types,
+    S.EVENT_CONTROL: lambda s: s.event_types,
+    S.QUOTE_CONTROL: lambda s: s.quote_kinds,
+    S.CUE_CONTROL: lambda s: {S.CUE_LABEL: ""},
+}
+# per-region choice control -> (the region kind it belongs to, its value set)
+_CHOICE_CONTROLS: dict[str, tuple[str, Callable[[AnnotationSchema], object]]] = {
+    S.MENTION_TYPE_CONTROL: (S.ENTITY_CONTROL, lambda s: s.mention_types),
+    S.REALIS_CONTROL: (S.EVENT_CONTROL, lambda s: s.realis),
+}
+_CONTROL_NAMES = sorted([*_CONTROL_LABELS, *_CHOICE_CONTROLS])
+_MENTION_RANK = {"NAM": 0, "NOM": 1, "PRO": 2}
+
+
+def convert_result(result: object, text: str, schema: AnnotationSchema, where: Problem) -> tuple[Layers, list[Problem]]:
+    """Convert one annotation. `where` carries file, task, annotation and doc_id for messages."""
+    problems: list[Problem] = []
+
+    def problem(region_id: str | None, field_name: str, message: str, fix: str) -> None:
+        problems.append(
+            Problem(where.file, where.task_id, where.annotation_id, region_id, where.doc_id, field_name, message, fix)
+        )
+
+    if not isinstance(result, list):
+        problem(None, "result", f"expected a list of regions, got {type(result).__name__}", "re-export the project")
+        return Layers((), (), ()), problems
+    regions: dict[str, _Region] = {}
+    broken: set[str] = set()  # regions already reported; what points at them is not reported again
+    choices: list[tuple[str, str, dict]] = []
+    relations: list[dict] = []
+    for index, item in enumerate(result):
+        if not isinstance(item, dict):
+            problem(None, f"result[{index}]", "expected an object", "re-export the project")
+        elif item.get("type") == "relation":
+            relations.append(item)
+        elif item.get("from_name") in _CHOICE_CONTROLS:
+            choices.append((str(item.get("id")), item["from_name"], item))
+        elif item.get("from_name") in _CONTROL_LABELS:
+            region = _read_region(item, text, schema, problem)
+            if region is None:
+                broken.add(str(item.get("id")))
+                continue
+            if region.id in regions:
+                same = regions[region.id].span == region.span and regions[region.id].label == region.label
+                what = "an identical duplicate of" if same else "a second region with the id of"
+                problem(region.id, "id", f"{what} region {region.id}", "delete one of the two regions in Label Studio")
+                continue
+            regions[region.id] = region
+        else:
+            problem(
+                str(item.get("id")) if item.get("id") is not None else None,
+                "from_name",
+                f"unknown control {item.get('from_name')!r} (type {item.get('type')!r})",
+                f"use the labeling config generated from the schema (controls {_CONTROL_NAMES})",
+            )
+    _attach_choices([c for c in choices if c[0] not in broken], regions, schema, problem)
+    relations = [r for r in relations if r.get("from_id") not in broken and r.get("to_id") not in broken]
+    links = _read_relations(relations, regions, schema, problem)
+    layers = _assemble(regions, links, schema, problem)
+    return layers, problems
+
+
+def _read_region(item: dict, text: str, schema: AnnotationSchema, problem) -> _Region | None:
+    region_id = item.get("id")
+    if not isinstance(region_id, str) or not region_id:
+        problem(None, "id", "a region has no id", "re-export the project; Label Studio gives every region an id")
+        return None
+    control = item["from_name"]
+    value = item.get("value") if isinstance(item.get("value"), dict) else {}
+    labels = value.get("labels")
+    allowed = _CONTROL_LABELS[control](schema)
+    if not isinstance(labels, list) or len(labels) != 1:
+        problem(region_id, "value.labels", f"expected exactly one label, got {labels!r}", "give the region one label")
+        return None
+    if labels[0] not in allowed:
+        problem(
+            region_id,
+            "value.labels",
+            f"unknown {control} label {labels[0]!r}",
+            f"use one of {sorted(allowed)} or add the label to schemas/annotation.yaml",
+        )
+        return None
+    span = check_span(value, text, region_id, problem)
+    return None if span is None else _Region(region_id, control, labels[0], span)
+
+
+def check_span(value: dict, text: str, region_id: str, problem) -> Span | None:
+    """Check offsets and text of a region against the document; None when they do not hold."""
+    start, end, quoted = value.get("start"), value.get("end"), value.get("text")
+    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
+        problem(
+            region_id,
+            "value.start",
+            f"offsets must be integers, got start={start!r} end={end!r}",
+            "re-create the region in Label Studio",
+        )
+        return None
+    if not 0 <= start < end <= len(text):
+        what = "start >= end" if start >= end else f"outside the text (0..{len(text)})"
+        problem(region_id, "value.start", f"span [{start}, {end}) is {what}", "re-create the region in Label Studio")
+        return None
+    actual = text[start:end]
+    if quoted != actual:
+        problem(
+            region_id,
+            "value.text",
+            _mismatch(quoted, actual, start, end, text),
+            "re-create the region in Label Studio on the current text",
+        )
+        return None
+    return Span(start, end, actual)
+
+
+def _mismatch(quoted: object, actual: str, start: int, end: int, text: str) -> str:
+    head = f"span text {_short(quoted)} != text[{start}:{end}] {_short(actual)}"
+    if isinstance(quoted, str):
+        units = text.encode("utf-16-le")
+        if units[2 * start : 2 * end].decode("utf-16-le", errors="replace") == quoted:
+            return (
+                head + " (the offsets count UTF-16 code units after a character outside the BMP, e.g. an emoji;"
+                " newscorpus and Label Studio count Unicode code points)"
+            )
+        if quoted.strip() == actual.strip() or quoted == actual.strip():
+            return head + " (they differ only in leading or trailing whitespace)"
+    return head
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, str) and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f'"{text}"' if isinstance(value, str) else text
+
+
+def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSchema, problem) -> None:
+    for region_id, control, item in choices:
+        kind, values = _CHOICE_CONTROLS[control]
+        allowed = values(schema)
+        picked = (item.get("value") or {}).get("choices") if isinstance(item.get("value"), dict) else None
+        region = regions.get(region_id)
+        if region is None:
+            problem(
+                region_id,
+                control,
+                f"a per-region {control} choice has no region with id {region_id}",
+                "select the region in Label Studio and set the choice again, or delete the stray choice",
+            )
+        elif region.kind != kind:
+            problem(
+                region_id,
+                control,
+                f"{control} belongs to {kind} regions, not to a {region.kind} region",
+                f"remove the {control} choice from this region",
+            )
+        elif not isinstance(picked, list) or len(picked) != 1 or picked[0] not in allowed:
+            problem(
+                region_id,
+                control,
+                f"expected one of {list(allowed)}, got {picked!r}",
+                f"pick one {control} for the region",
+            )
+        elif control in region.choices:
+            problem(region_id, control, f"{control} is given twice", "keep one choice for the region")
+        else:
+            region.choices[control] = picked[0]
+    for region in regions.values():
+        for control, (kind, _) in _CHOICE_CONTROLS.items():
+            if region.kind == kind and control not in region.choices:
+                problem(
+                    region.id,
+                    control,
+                    f'{kind} region "{region.span.text}" has no {control}',
+                    f"select the region in Label Studio and pick its {control}",
+                )
+
+
+def _read_relations(relations, regions: dict[str, _Region], schema: AnnotationSchema, problem) -> list:
+    """Return (label, kind-ordered endpoint a, endpoint b) for each valid relation."""
+    kinds = schema.relation_kinds
+    links = []
+    for item in relations:
+        from_id, to_id, labels = item.get("from_id"), item.get("to_id"), item.get("labels")
+        name = f"relation {from_id}->{to_id}"
+        missing = [x for x in (from_id, to_id) if x not in regions]
+        if missing:
+            problem(
+                str(missing[0]),
+                "from_id" if missing[0] == from_id else "to_id",
+                f"{name} points to a region that does not exist",
+                "delete the relation in Label Studio",
+            )
+            continue
+        if not isinstance(labels, list) or len(labels) != 1:
+            problem(
+                str(from_id),
+                "labels",
+                f"{name} needs exactly one label, got {labels!r}",
+                f"give the relation one label of {sorted(kinds)}",
+            )
+            continue
+        label = labels[0]
+        if label not in kinds:
+            problem(
+                str(from_id),
+                "labels",
+                f"{name} has unknown label {label!r}",
+                f"use one of {sorted(kinds)} or add it to schemas/annotation.yaml",
+            )
+            continue
+        a, b = regions[from_id], regions[to_id]
+        want = kinds[label].between
+        if (a.kind, b.kind) != want:
+            if (b.kind, a.kind) != want:
+                problem(
+                    str(from_id),
+                    "labels",
+                    f"{name} is labelled {label!r}, which joins a {want[0]} and a {want[1]},"
+                    f" not a {a.kind} and a {b.kind}",
+                    "relabel the relation or connect the right regions",
+                )
+                continue
+            a, b = b, a
+        if want == (S.EVENT_CONTROL, S.ENTITY_CONTROL) and label not in schema.event_types[a.label].roles:
+            problem(
+                a.id,
+                "labels",
+                f"role {label!r} is not allowed for event type {a.label}"
+                f" (allowed: {list(schema.event_types[a.label].roles)})",
+                "relabel the argument with an allowed role",
+            )
+            continue
+        links.append((label, a, b))
+    return links
+
+
+def _assemble(regions: dict[str, _Region], links: list, schema: AnnotationSchema, problem) -> Layers:
+    entities = [r for r in regions.values() if r.kind == S.ENTITY_CONTROL]
+    clusters = _clusters(entities, [(a.id, b.id) for label, a, b in links if label == "coref"])
+    canonical: dict[str, _Region] = {}
+    for members in clusters.values():
+        best = min(
+            members,
+            key=lambda r: (
+                _MENTION_RANK.get(r.choices.get(S.MENTION_TYPE_CONTROL), 3),
+                -len(r.span.text),
+                r.span.start,
+                r.id,
+            ),
+        )
+        for member in members:
+            canonical[member.id] = best
+    out_entities = tuple(
+        EntityMention(
+            r.id,
+            r.span.start,
+            r.span.end,
+            r.span.text,
+            r.label,
+            r.choices.get(S.MENTION_TYPE_CONTROL, ""),
+            canonical[r.id].id,
+        )
+        for r in sorted(entities, key=_position)
+    )
+    arguments: dict[str, list[tuple]] = {}
+    cue_of: dict[str, list[_Region]] = {}
+    speaker_of: dict[str, list[_Region]] = {}
+    linked_cues: set[str] = set()
+    for label, a, b in links:
+        if label == "cue":
+            cue_of.setdefault(a.id, []).append(b)
+            linked_cues.add(b.id)
+        elif label == "speaker":
+            speaker_of.setdefault(a.id, []).append(b)
+        elif label in schema.roles:
+            roles = schema.event_types[a.label].roles
+            arguments.setdefault(a.id, []).append((roles.index(label), b.span.start, b.id, Argument(label, b.id)))
+    events = tuple(
+        Event(
+            r.id,
+            r.label,
+            r.choices.get(S.REALIS_CONTROL, ""),
+            r.span,
+            tuple(arg for *_, arg in sorted(set(arguments.get(r.id, [])))),
+        )
+        for r in sorted(regions.values(), key=_position)
+        if r.kind == S.EVENT_CONTROL
+    )
+    quotes = []
+    for r in sorted(regions.values(), key=_position):
+        if r.kind == S.CUE_CONTROL and r.id not in linked_cues:
+            problem(
+                r.id,
+                "cue",
+                f'cue "{r.span.text}" is not linked to a quote',
+                "draw a 'cue' relation from its quote to it, or delete the cue",
+            )
+        if r.kind != S.QUOTE_CONTROL:
+            continue
+        cues, speakers = cue_of.get(r.id, []), speaker_of.get(r.id, [])
+        for what, linked in (("cue", cues), ("speaker", speakers)):
+            if len(linked) > 1:
+                problem(
+                    r.id,
+                    what,
+                    f"quote has {len(linked)} {what} relations"
+                    f" ({', '.join(x.id for x in linked)}); at most one is allowed",
+                    f"keep one {what} relation",
+                )
+        speaker = speakers[0] if speakers else None
+        quotes.append(
+            Quote(
+                r.id,
+                r.span.start,
+                r.span.end,
+                r.span.text,
+                r.label,
+                cues[0].span if cues else None,
+                speaker.id if speaker else None,
+                canonical[speaker.id].span.text if speaker else None,
+            )
+        )
+    return Layers(out_entities, events, tuple(quotes))
+
+
+def _position(region: _Region) -> tuple:
+    return (region.span.start, region.span.end, region.id)
+
+
+def _clusters(entities: list[_Region], pairs: list[tuple[str, str]]) -> dict[str, list[_Region]]:
+    parent = {r.id: r.id for r in entities}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[_Region]] = {}
+    for r in entities:
+        groups.setdefault(root(r.id), []).append(r)
+    return groups

@@ -1,0 +1,97 @@
+"""Reading a release folder back: checksums, reproduction from inputs, a loading summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from newscorpus.errors import ReleaseError
+from newscorpus.project import Project
+from newscorpus.schema import CONFIGS
+
+
+def read_manifest(release: Path) -> dict:
+    path = release / "manifest.json"
+    if not path.is_file():
+        raise ReleaseError(f"{release.name}: no manifest.json; is this a release folder (corpus/vX.Y.Z)?")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{release.name}/manifest.json: not valid JSON ({exc})") from None
+
+
+def verify(release: Path) -> list[str]:
+    """Every output file named in the manifest exists with its sha256 and size; no extra file. Returns problems."""
+    manifest = read_manifest(release)
+    problems = []
+    listed = {entry["path"] for entry in manifest.get("outputs", [])}
+    for entry in manifest.get("outputs", []):
+        path = release / entry["path"]
+        if not path.is_file():
+            problems.append(f"{entry['path']}: missing")
+            continue
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"] or len(data) != entry["bytes"]:
+            problems.append(f"{entry['path']}: sha256 differs from the manifest (the file was changed or corrupted)")
+    extra = sorted(
+        p.relative_to(release).as_posix()
+        for p in release.rglob("*")
+        if p.is_file() and p.name != "manifest.json" and p.relative_to(release).as_posix() not in listed
+    )
+    problems += [f"{name}: not in the manifest" for name in extra]
+    return problems
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    identical: list[str]
+    different: list[str]
+    changed_inputs: list[str]
+
+
+def reproduce(project: Project, release: Path) -> Reproduction:
+    """Rebuild the release's version from the current inputs in a scratch folder and compare byte for byte."""
+    from newscorpus.build import build_release
+
+    manifest = read_manifest(release)
+    changed = []
+    for entry in manifest.get("inputs", []):
+        path = project.root / entry["path"]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            changed.append(entry["path"])
+    with tempfile.TemporaryDirectory(prefix="newscorpus-reproduce-") as scratch:
+        rebuilt = build_release(project, manifest["version"], corpus_dir=Path(scratch)).path
+        names = sorted(
+            {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+            | {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()}
+        )
+        identical, different = [], []
+        for name in names:
+            a, b = release / name, rebuilt / name
+            same = a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+            (identical if same else different).append(name)
+    return Reproduction(identical, different, changed)
+
+
+def summarize(release: Path) -> list[str]:
+    """Load every config with `datasets.load_dataset`, as a user would, and describe what came back."""
+    from datasets import load_dataset
+
+    lines = []
+    loaded = {config: load_dataset(str(release), config, split="train") for config in CONFIGS}
+    for config, dataset in loaded.items():
+        lines.append(f"{config}: {dataset.num_rows} rows, columns {', '.join(dataset.column_names)}")
+    documents = loaded["documents"]
+    for doc in documents.select(range(min(5, documents.num_rows))):
+        lines.append(
+            f"  {doc['doc_id']} ({doc['published'].isoformat()}, {doc['language']}): {len(doc['text'])} characters,"
+            f" {len(doc['entities'])} entity mentions, {len(doc['events'])} events, {len(doc['quotes'])} quotes"
+        )
+        for quote in doc["quotes"]:
+            excerpt = quote["text"] if len(quote["text"]) <= 50 else quote["text"][:47] + "..."
+            cue = quote["cue"]["text"] if quote["cue"] else "-"
+            lines.append(f"    {quote['kind']:<8} {quote['speaker'] or '?'} [{cue}]: {excerpt}")
+    return lines
