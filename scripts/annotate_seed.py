@@ -10,7 +10,10 @@ with the span in [brackets]; the script turns it into code-point offsets and
 refuses ambiguous or missing contexts.
 
 Usage (server on 127.0.0.1, key from the environment):
-    LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... python scripts/annotate_seed.py
+    LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... python scripts/annotate_seed.py [--revise]
+
+--revise updates the labeling config of the existing "newscorpus" project and the
+seed task's annotation in place, as an annotator revising their work would.
 """
 
 from __future__ import annotations
@@ -89,7 +92,16 @@ ENTITIES = [
     ("e60", "NORP", "NAM", "The [ethnic Albanians] make"),
     ("e61", "GPE", "NAM", "but [Kosovo] includes"),
     ("e62", "NORP", "NAM", "includes a [Serb] minority"),
+    ("e63", "GPE", "NOM", "north of [the country] bordering"),
     ("e64", "GPE", "NAM", "bordering [Serbia]."),
+    # Added in the revision after the guidelines' review (rule 3.2 c: pronouns and
+    # nominals that refer to a marked entity join its chain).
+    ("e65", "ORG", "PRO", "30 of [its] soldiers"),
+    ("e66", "PERSON", "PRO", "carry out [their] duties"),
+    ("e67", "ORG", "PRO", "stressing, “[We] offer"),
+    ("e68", "ORG", "PRO", "offer [our] unconditional"),
+    ("e69", "GPE", "PRO", "“First, [we] should"),
+    ("e70", "LOC", "NOM", "unrest in [the north] of"),
 ]
 
 # id, type, realis, context with [trigger], arguments (role, entity id)
@@ -298,10 +310,20 @@ def main() -> int:
     result = build_result(article.text)
     client = LabelStudio(base_url=url, api_key=key)
     config = (ROOT / "annotation" / "label_config.xml").read_text(encoding="utf-8")
-    project = client.projects.create(title="newscorpus", label_config=config)
-    client.projects.import_tasks(id=project.id, request=[{"data": {"doc_id": article.doc_id, "text": article.text}}])
-    task = next(iter(client.tasks.list(project=project.id)))
-    client.annotations.create(id=task.id, result=result, lead_time=5400.0, ground_truth=False)
+    if "--revise" in sys.argv:
+        project = next(p for p in client.projects.list() if p.title == "newscorpus")
+        client.projects.update(id=project.id, label_config=config)
+        task = next(iter(client.tasks.list(project=project.id, fields="all")))
+        annotation = task.annotations[0]
+        annotation_id = annotation["id"] if isinstance(annotation, dict) else annotation.id
+        client.annotations.update(id=annotation_id, result=result, lead_time=1800.0)
+    else:
+        project = client.projects.create(title="newscorpus", label_config=config)
+        client.projects.import_tasks(
+            id=project.id, request=[{"data": {"doc_id": article.doc_id, "text": article.text}}]
+        )
+        task = next(iter(client.tasks.list(project=project.id)))
+        client.annotations.create(id=task.id, result=result, lead_time=5400.0, ground_truth=False)
     response = requests.get(
         f"{url}/api/projects/{project.id}/export",
         params={"exportType": "JSON", "download_all_tasks": "true"},

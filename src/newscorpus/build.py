@@ -70,6 +70,8 @@ def build_release(project: Project, version: str, *, corpus_dir: Path | None = N
     articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     exports = export_paths(project.exports_dir)
     annotations, summary = read_annotations(exports, {a.doc_id: a for a in articles}, schema, project.relative)
+    if not annotations:
+        raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
     tables = make_tables(articles, annotations, schema)
     if not project.datacard_path.is_file():
         raise ReleaseError("DATACARD.md is missing; every release's README.md is rendered from it")
@@ -152,7 +154,7 @@ def write_release(
     for config in CONFIGS:
         path = folder / data_file(config)
         path.parent.mkdir()
-        pq.write_table(tables[config], path, **PARQUET_OPTIONS)
+        write_parquet(tables[config], path)
     (folder / "README.md").write_text(readme, encoding="utf-8")
     manifest = {
         "name": "newscorpus",
@@ -170,6 +172,14 @@ def write_release(
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     (folder / "manifest.json").write_text(text, encoding="utf-8")
     _fsync_tree(folder)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    if table.num_rows:
+        pq.write_table(table, path, **PARQUET_OPTIONS)
+    else:
+        # No row group at all: datasets cannot read a file whose first row group has 0 rows.
+        pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS).close()
 
 
 def _file_entry(path: Path, name: str) -> dict:

@@ -235,6 +235,7 @@ def _choices(control: str, choices: dict[str, str], title: str, when_labels) -> 
     when = ",".join(when_labels)
     out = [
         f'  <Choices name="{control}" toName="{TEXT_OBJECT}" perRegion="true" choice="single-radio"'
+        f' required="true" requiredMessage="Every region needs a {title.lower()}."'
         f' showInline="true" visibleWhen="region-selected" whenLabelValue="{when}">',
         f'    <Header value={quoteattr(title)} size="6"/>',
     ]
