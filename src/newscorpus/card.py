@@ -38,7 +38,9 @@ def front_matter(
     header = {
         "pretty_name": "newscorpus",
         "language": [schema.language],
-        "license": "cc-by-4.0",
+        # Annotations are CC-BY-4.0; the article texts keep their publishers' copyright (see the card).
+        "license": "other",
+        "license_name": "cc-by-4.0-annotations-publisher-copyright-text",
         "task_categories": ["token-classification"],
         "task_ids": ["named-entity-recognition"],
         "size_categories": [size_category(tables["documents"].num_rows)],
