@@ -99,13 +99,14 @@ def load_export(path: Path, name: str) -> list:
                 ]
             )
     try:
-        tasks = json.loads(raw.decode("utf-8"))
+        decoded = raw.decode("utf-8")
+        tasks = json.loads(decoded)
     except UnicodeDecodeError as exc:
         raise InputError(
             [Problem(name, message=f"not UTF-8 (byte {exc.start})", fix="download the export again")]
         ) from None
     except json.JSONDecodeError as exc:
-        hint = " - the file looks truncated" if exc.pos >= len(raw.rstrip()) else ""
+        hint = "; the file ends too early (truncated download?)" if exc.pos >= len(decoded.rstrip()) else ""
         raise InputError(
             [
                 Problem(

@@ -126,6 +126,7 @@ def convert_result(result: object, text: str, schema: AnnotationSchema, where: P
                 continue
             regions[region.id] = region
         else:
+            broken.add(str(item.get("id")))
             problem(
                 str(item.get("id")) if item.get("id") is not None else None,
                 "from_name",
@@ -175,7 +176,7 @@ def check_span(value: dict, text: str, region_id: str, problem) -> Span | None:
         )
         return None
     if not 0 <= start < end <= len(text):
-        what = "start >= end" if start >= end else f"outside the text (0..{len(text)})"
+        what = "empty or reversed (start >= end)" if start >= end else f"outside the text (0..{len(text)})"
         problem(region_id, "value.start", f"span [{start}, {end}) is {what}", "re-create the region in Label Studio")
         return None
     actual = text[start:end]
@@ -228,7 +229,7 @@ def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSche
             problem(
                 region_id,
                 control,
-                f"{control} belongs to {kind} regions, not to a {region.kind} region",
+                f"{control} belongs to {kind} regions, not to {_a(region.kind)} region",
                 f"remove the {control} choice from this region",
             )
         elif not isinstance(picked, list) or len(picked) != 1 or picked[0] not in allowed:
@@ -238,6 +239,7 @@ def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSche
                 f"expected one of {list(allowed)}, got {picked!r}",
                 f"pick one {control} for the region",
             )
+            region.choices[control] = ""  # reported here; not reported again as missing
         elif control in region.choices:
             problem(region_id, control, f"{control} is given twice", "keep one choice for the region")
         else:
@@ -293,8 +295,8 @@ def _read_relations(relations, regions: dict[str, _Region], schema: AnnotationSc
                 problem(
                     str(from_id),
                     "labels",
-                    f"{name} is labelled {label!r}, which joins a {want[0]} and a {want[1]},"
-                    f" not a {a.kind} and a {b.kind}",
+                    f"{name} is labelled {label!r}, which joins {_a(want[0])} and {_a(want[1])},"
+                    f" not {_a(a.kind)} and {_a(b.kind)}",
                     "relabel the relation or connect the right regions",
                 )
                 continue
@@ -399,6 +401,10 @@ def _assemble(regions: dict[str, _Region], links: list, schema: AnnotationSchema
             )
         )
     return Layers(out_entities, events, tuple(quotes))
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def _position(region: _Region) -> tuple:

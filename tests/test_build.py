@@ -1,0 +1,163 @@
+import datetime as dt
+import fcntl
+import json
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from datasets import load_dataset
+
+import newscorpus.build as build_module
+from newscorpus.build import build_release, data_file
+from newscorpus.errors import ReleaseError
+from newscorpus.project import Project
+from newscorpus.release import reproduce, verify
+from newscorpus.schema import CONFIGS
+from tests.conftest import REPO, SEED_ID, copy_project, tree_bytes
+
+COMMITTED = REPO / "corpus" / "v0.1.0"
+
+
+@pytest.fixture(scope="module")
+def seed_doc():
+    return load_dataset(str(COMMITTED), "documents", split="train")[0]
+
+
+def test_committed_release_holds_the_seed_as_exported(seed_doc):
+    export = sorted((REPO / "annotation" / "exports").glob("*.json"))[-1]
+    result = json.loads(export.read_text(encoding="utf-8"))[0]["annotations"][0]["result"]
+    count = {name: sum(1 for r in result if r.get("from_name") == name) for name in ("entity", "event", "quote")}
+    assert seed_doc["doc_id"] == SEED_ID and seed_doc["published"] == dt.date(2023, 6, 1)
+    assert (len(seed_doc["entities"]), len(seed_doc["events"]), len(seed_doc["quotes"])) == (
+        count["entity"],
+        count["event"],
+        count["quote"],
+    )
+    assert seed_doc["ls_export"] == f"annotation/exports/{export.name}"
+
+
+def test_every_span_is_its_text_slice(seed_doc):
+    text = seed_doc["text"]
+    spans = [*seed_doc["entities"], *seed_doc["quotes"], *(e["trigger"] for e in seed_doc["events"])]
+    spans += [q["cue"] for q in seed_doc["quotes"] if q["cue"]]
+    assert spans and all(text[s["start"] : s["end"]] == s["text"] for s in spans)
+
+
+def test_pronoun_speaker_resolves_to_the_named_person(seed_doc):
+    by_id = {e["id"]: e for e in seed_doc["entities"]}
+    quote = next(q for q in seed_doc["quotes"] if q["text"].startswith("“First, we should call"))
+    assert quote["kind"] == "direct" and quote["cue"]["text"] == "added"
+    assert by_id[quote["speaker_id"]]["text"] == "He" and by_id[quote["speaker_id"]]["mention_type"] == "PRO"
+    assert quote["speaker"] == "Milos Vucevic"
+    assert by_id[by_id[quote["speaker_id"]]["cluster_id"]]["text"] == "Milos Vucevic"
+
+
+def test_event_arguments_point_to_mentions(seed_doc):
+    by_id = {e["id"]: e for e in seed_doc["entities"]}
+    gathered = next(e for e in seed_doc["events"] if e["trigger"]["text"] == "gathered")
+    assert gathered["type"] == "Conflict.Demonstrate" and gathered["realis"] == "actual"
+    assert [(a["role"], by_id[a["entity_id"]]["text"]) for a in gathered["arguments"]] == [
+        ("Entity", "ethnic Serbs"),
+        ("Place", "the town hall"),
+        ("Time", "Wednesday"),
+    ]
+    kremlin = {e["cluster_id"] for e in seed_doc["entities"] if e["text"] == "Kremlin"}
+    assert len(kremlin) == 1
+
+
+def test_features_come_back_typed():
+    features = load_dataset(str(COMMITTED), "quotes", split="train").features
+    documents = load_dataset(str(COMMITTED), "documents", split="train")
+    assert isinstance(documents[0]["published"], dt.date)
+    assert isinstance(documents[0]["entities"], list) and isinstance(documents[0]["entities"][0], dict)
+    assert features["cue"] == {"start": features["start"], "end": features["end"], "text": features["text"]}
+
+
+def test_committed_release_verifies_and_reproduces():
+    assert verify(COMMITTED) == []
+    manifest = json.loads((COMMITTED / "manifest.json").read_text(encoding="utf-8"))
+    result = reproduce(Project(REPO), COMMITTED)
+    assert result.changed_inputs == []
+    if manifest["built_with"]["pyarrow"] == pa.__version__:
+        assert result.different == [], "v0.1.0 is not rebuilt byte for byte from its inputs"
+    else:  # another Parquet writer: the bytes may differ, the data may not
+        assert set(result.different) <= {data_file(c) for c in CONFIGS} | {"manifest.json"}
+
+
+def test_same_inputs_give_byte_identical_releases(project, tmp_path):
+    first = build_release(project, "1.2.3", corpus_dir=tmp_path / "a").path
+    second = build_release(project, "1.2.3", corpus_dir=tmp_path / "b").path
+    assert tree_bytes(first) == tree_bytes(second)
+    assert sorted(tree_bytes(first)) == sorted(["README.md", "manifest.json", *(data_file(c) for c in CONFIGS)])
+
+
+def test_existing_version_is_never_overwritten(project):
+    build_release(project, "0.2.0")
+    before = tree_bytes(project.corpus_dir)
+    with pytest.raises(ReleaseError) as caught:
+        build_release(project, "v0.2.0")
+    assert str(caught.value) == (
+        "corpus/v0.2.0 exists; releases are never overwritten: build a new version (see README: Versioning)"
+    )
+    assert tree_bytes(project.corpus_dir) == before
+
+
+def test_version_must_be_semantic(project):
+    with pytest.raises(ReleaseError, match=r"version '1.0' is not X.Y.Z \(e.g. 0.1.0\); see README: Versioning"):
+        build_release(project, "1.0")
+    assert not project.corpus_dir.exists()
+
+
+def test_a_held_lock_stops_a_second_writer(project):
+    project.corpus_dir.mkdir()
+    with open(project.corpus_dir / ".build.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(ReleaseError, match=r"^another build holds the lock on corpus/; wait for it to finish$"):
+            build_release(project, "0.3.0")
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]
+    assert build_release(project, "0.3.0").path.is_dir()  # the lock died with its holder
+
+
+def test_a_failing_write_leaves_nothing(project, monkeypatch):
+    calls = []
+
+    def fail_on_second(table, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        pq.write_table(table, path)
+
+    monkeypatch.setattr(build_module, "write_parquet", fail_on_second)
+    with pytest.raises(OSError, match="disk full"):
+        build_release(project, "0.4.0")
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]
+
+
+def test_leftovers_of_a_killed_build_are_removed(project):
+    leftover = project.corpus_dir / ".tmp-v0.5.0-99999"
+    (leftover / "documents").mkdir(parents=True)
+    build_release(project, "0.5.0")
+    assert not leftover.exists()
+
+
+def test_verify_catches_a_flipped_byte(tmp_path):
+    release = tmp_path / "v0.1.0"
+    shutil.copytree(COMMITTED, release)
+    target = release / data_file("entities")
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    (release / "notes.txt").write_text("stray", encoding="utf-8")
+    assert verify(release) == [
+        "entities/train-00000-of-00001.parquet: sha256 differs from the manifest (the file was changed or corrupted)",
+        "notes.txt: not in the manifest",
+    ]
+
+
+def test_release_is_a_repo_copy_independent_of_the_checkout(tmp_path):
+    project = copy_project(tmp_path / "elsewhere")
+    release = build_release(project, "0.1.0")
+    manifest = json.loads((release.path / "manifest.json").read_text(encoding="utf-8"))
+    assert all(not entry["path"].startswith("/") for entry in manifest["inputs"] + manifest["outputs"])
+    assert str(tmp_path) not in (release.path / "README.md").read_text(encoding="utf-8")
