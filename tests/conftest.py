@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import datasets
 import pytest
 
 from newscorpus.project import Project
@@ -21,6 +22,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_CACHE", str(home / "hf" / "datasets"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    datasets.disable_progress_bars()  # the variable above is read at import time only
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL"):
         monkeypatch.delenv(name, raising=False)
 
