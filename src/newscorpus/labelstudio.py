@@ -253,7 +253,7 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
         else:
             summary.unannotated.append(doc_id)
         return None
-    best = max(submitted, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or ""), a.get("id", 0)))
+    best = adjudicate(submitted)
     summary.unused_submitted += len(submitted) - 1
     annotation_id = best.get("id")
     where = Problem(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
@@ -261,11 +261,16 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
     problems += found
     if found:
         return None
-    annotators = sorted({_user_id(a.get("completed_by")) for a in submitted} - {None})
+    annotators = sorted({user_id(a.get("completed_by")) for a in submitted} - {None})
     return TaskAnnotations(doc_id, name, task_id, int(annotation_id or 0), tuple(annotators), layers)
 
 
-def _user_id(completed_by) -> int | None:
+def adjudicate(submitted: list[dict]) -> dict:
+    """The submitted annotation the release uses (ADJUDICATION_RULE): ground truth, else the latest updated."""
+    return max(submitted, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or ""), a.get("id", 0)))
+
+
+def user_id(completed_by) -> int | None:
     # Label Studio writes an int, or an object with an id in some export paths; never keep the e-mail.
     if isinstance(completed_by, dict):
         completed_by = completed_by.get("id")
