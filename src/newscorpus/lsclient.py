@@ -278,15 +278,16 @@ def push(
             with _translated(connection, f"update the labeling config of project {existing.id}"):
                 client.projects.update(id=existing.id, label_config=config)
             result.config_updated = True
-        if new and existing.model_version != preannotate.MODEL_VERSION:
-            # Label Studio shows annotators the predictions of the project's model version only.
-            with _translated(connection, f"set the model version of project {existing.id}"):
-                client.projects.update(id=existing.id, model_version=preannotate.MODEL_VERSION)
 
     for start in range(0, len(new), IMPORT_BATCH):
         batch = [_task(a, predictions.get(a.doc_id)) for a in new[start : start + IMPORT_BATCH]]
         with _translated(connection, f"import tasks into project {result.project_id}"):
             client.projects.import_tasks(id=result.project_id, request=batch, return_task_ids=True)
+    if existing is not None and predictions and existing.model_version != preannotate.MODEL_VERSION:
+        # Label Studio shows annotators the predictions of the project's model version only; it accepts
+        # a version only once predictions of it exist, so this comes after the import.
+        with _translated(connection, f"set the model version of project {existing.id}"):
+            client.projects.update(id=existing.id, model_version=preannotate.MODEL_VERSION)
     result.imported = [a.doc_id for a in new]
     result.already_tasks = len(tasks)
     result.predictions = len(predictions)
