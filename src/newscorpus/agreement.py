@@ -167,7 +167,7 @@ class AgreementReport:
     def lines(self) -> list[str]:
         out = [f"adjudication used by the release: {ADJUDICATION_RULE}"]
         if not self.documents:
-            out.append("no document in annotation/exports/ has submitted annotations by more than one annotator")
+            out.append("no document in annotation/exports/ has comparable annotations by two or more annotators")
         else:
             annotators = sorted({a for d in self.documents for a in d.annotators})
             out.append(
@@ -249,11 +249,11 @@ def _document(task: dict, doc_id: str, text: str, name: str, schema, not_compare
         layers[annotator] = converted
     if len(layers) < 2:
         return None
-    counts = {name: LayerCounts() for name in LAYERS}
+    counts = {layer: LayerCounts() for layer in LAYERS}
     items = {annotator: layer_items(converted) for annotator, converted in layers.items()}
     for first, second in combinations(sorted(items), 2):
-        for name in LAYERS:
-            counts[name].add(compare(items[first][name], items[second][name]))
+        for layer in LAYERS:
+            counts[layer].add(compare(items[first][layer], items[second][layer]))
     chosen = adjudicate(submitted)
     return DocumentAgreement(
         doc_id=doc_id,
