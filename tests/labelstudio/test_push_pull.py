@@ -40,10 +40,19 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
     code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
     assert (code, err) == (0, "")
     assert out == f"nothing to import: all 1 article(s) are already tasks of project {project_id} ('{title}')\n"
+    (root / "seeds" / "later.txt").write_text("date 2024-01-02\nA later article.\n", encoding="utf-8")
+    code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, err) == (0, "")
+    assert out == (
+        f"imported 1 new task(s) into project {project_id} ('{title}'), 0 with pre-annotations"
+        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
+    )
+    (root / "seeds" / "later.txt").unlink()
 
     client = ls_env.client()
-    tasks = list(client.tasks.list(project=project_id, fields="all"))
-    assert [t.data["doc_id"] for t in tasks] == ["000_ef3ea5b0d932693c"]
+    tasks = sorted(client.tasks.list(project=project_id, fields="all"), key=lambda t: t.id)
+    assert [t.data["doc_id"] for t in tasks] == ["000_ef3ea5b0d932693c", "later"]
+    assert tasks[1].predictions == []  # nothing to propose in "A later article."
     project = client.projects.get(id=project_id)
     assert project.label_config.strip() == (root / "annotation" / "label_config.xml").read_text("utf-8").strip()
     assert project.model_version == MODEL_VERSION

@@ -6,13 +6,15 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from newscorpus.lsserver import ServerSettings, default_venv, start_server
 from tests.conftest import REPO
-from tests.labelstudio.conftest import TEMPLATE, TEMPLATE_FILES
+from tests.labelstudio.conftest import TEMPLATE, TEMPLATE_FILES, free_port
 
 pytestmark = pytest.mark.labelstudio
 
@@ -60,3 +62,33 @@ def test_a_busy_port_is_noticed_from_the_log_and_the_server_stops_on_sigterm(lab
     assert code == -signal.SIGTERM
     with pytest.raises(ProcessLookupError):
         os.killpg(server.pid, 0)  # nothing of its process group is left
+
+
+def test_annotate_serve_runs_until_sigterm(label_studio, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in TEMPLATE_FILES:
+        shutil.copy2(TEMPLATE / name, data_dir / name)
+    port = free_port()
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "NEWSCORPUS_LABEL_STUDIO_VENV": str(default_venv(REPO))}
+    command = [sys.executable, "-m", "newscorpus.cli", "--root", str(tmp_path), "annotate", "serve"]
+    serve = subprocess.Popen(
+        [*command, "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        first, second = serve.stdout.readline(), serve.stdout.readline()
+        assert first.startswith("starting Label Studio 1.23.2")
+        assert second.startswith(f"Label Studio is running at http://127.0.0.1:{port} (pid ")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        rest = serve.communicate(timeout=60)[0]
+    assert (serve.returncode, rest) == (0, "Label Studio stopped (exit code -15)\n")
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
