@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from newscorpus.lsclient import Connection, export_name, store_export
+from newscorpus.labelstudio import export_name, store_export
+from newscorpus.lsclient import Connection
 
 
 def test_export_name_is_utc_and_orders_by_time():

@@ -9,8 +9,7 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from newscorpus.errors import Problem
 from newscorpus.ingest import read_articles, seed_paths
-from newscorpus.lsclient import known_names
-from newscorpus.preannotate import MODEL_VERSION, check_prediction, preannotate, prediction
+from newscorpus.preannotate import MODEL_VERSION, check_prediction, known_names, preannotate, prediction
 from tests.conftest import REPO, copy_project
 
 

@@ -140,7 +140,8 @@ def _show(args, project: Project) -> int:
 
 
 def _annotate_push(args, project: Project) -> int:
-    from newscorpus.lsclient import Connection, push
+    from newscorpus.annotate import push
+    from newscorpus.lsclient import Connection
 
     result = push(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
     for line in result.lines():
@@ -149,7 +150,8 @@ def _annotate_push(args, project: Project) -> int:
 
 
 def _annotate_pull(args, project: Project) -> int:
-    from newscorpus.lsclient import Connection, pull
+    from newscorpus.annotate import pull
+    from newscorpus.lsclient import Connection
 
     result = pull(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
     for line in result.lines(project.relative):

@@ -9,12 +9,16 @@ silently.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newscorpus.errors import InputError, Problem
+from newscorpus.errors import InputError, LabelStudioError, Problem
 from newscorpus.ingest import Article, sha256_text
 from newscorpus.regions import Layers, convert_result
 from newscorpus.schema import AnnotationSchema
@@ -275,3 +279,31 @@ def user_id(completed_by) -> int | None:
     if isinstance(completed_by, dict):
         completed_by = completed_by.get("id")
     return completed_by if isinstance(completed_by, int) else None
+
+
+def export_name(when: dt.datetime, project_id: int) -> str:
+    return f"{when.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-project-{project_id}.json"
+
+
+def store_export(exports_dir: Path, raw: bytes, project_id: int, now: Callable[[], dt.datetime]) -> Path:
+    """Write the export and its `<name>.sha256` beside it; never overwrite, names order by time (UTC)."""
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(raw).hexdigest()
+    for _ in range(3):
+        name = export_name(now(), project_id)
+        target = exports_dir / name
+        tmp = exports_dir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(raw)
+        try:
+            os.link(tmp, target)  # fails if the name exists: an earlier export is never replaced
+        except FileExistsError:
+            time.sleep(1.0)  # a pull in the same second: the next second gives a new, later name
+            continue
+        finally:
+            tmp.unlink(missing_ok=True)
+        sidecar = target.with_name(name + ".sha256")
+        sidecar_tmp = exports_dir / f".{sidecar.name}.{os.getpid()}.tmp"
+        sidecar_tmp.write_text(f"{digest}  {name}\n", encoding="utf-8")
+        os.replace(sidecar_tmp, sidecar)
+        return target
+    raise LabelStudioError(f"{exports_dir.name}/ already holds exports named for this second; pull again")

@@ -18,7 +18,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from newscorpus import schema as S
-from newscorpus.errors import Problem
+from newscorpus.errors import InputError, Problem
+from newscorpus.ingest import Article
+from newscorpus.project import Project
 from newscorpus.regions import convert_result
 from newscorpus.schema import AnnotationSchema
 
@@ -339,3 +341,42 @@ def _capitalised_runs(text: str, start: int, end: int) -> list[_Span]:
 def _sentence_initial(text: str, at: int) -> bool:
     before = text[:at].rstrip()
     return not before or before[-1] in ".!?\n"
+
+
+# -- names annotated so far ---------------------------------------------------
+
+
+def known_names(project: Project, articles: list[Article]) -> tuple[dict[str, str], str]:
+    """Names annotated so far (NAM mentions) -> entity type: from the exports, else from the latest release."""
+    from newscorpus.labelstudio import export_paths, read_annotations
+
+    exports = export_paths(project.exports_dir)
+    if exports:
+        try:
+            chosen, _ = read_annotations(exports, {a.doc_id: a for a in articles}, project.schema, project.relative)
+            mentions = [m for task in chosen.values() for m in task.layers.entities]
+            return known_names_from_layers(mentions), "annotation/exports/"
+        except InputError:
+            pass  # a broken export is reported by build; fall back to the release
+    return _names_from_release(project)
+
+
+def _names_from_release(project: Project) -> tuple[dict[str, str], str]:
+    import pyarrow.parquet as pq
+
+    from newscorpus.build import data_file, release_versions
+
+    versions = release_versions(project.corpus_dir)
+    if not versions:
+        return {}, "no release or export yet"
+    release = project.corpus_dir / f"v{versions[-1]}"
+    table = pq.read_table(release / data_file("entities"), columns=["text", "type", "mention_type"])
+    mentions = [_Mention(**row) for row in table.to_pylist()]
+    return known_names_from_layers(mentions), project.relative(release)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    text: str
+    type: str
+    mention_type: str
