@@ -45,6 +45,7 @@ class PushResult:
     predictions: int = 0
     rejected_predictions: list[str] = field(default_factory=list)
     differing_tasks: list[str] = field(default_factory=list)
+    unknown_tasks: list[str] = field(default_factory=list)
     names_source: str = ""
     names: int = 0
 
@@ -61,12 +62,18 @@ class PushResult:
                 f" ({preannotate.MODEL_VERSION}; {self.names} known name(s) from {self.names_source})"
             )
         else:
-            out.append(f"nothing to import: all {self.already_tasks} article(s) are already tasks of {where}")
+            out.append(f"nothing to import: all {self.already_tasks} article(s) of seeds/ are already tasks of {where}")
         for doc_id in self.rejected_predictions:
             out.append(f"imported without pre-annotation (it failed the checks): {doc_id}")
         for doc_id in self.differing_tasks:
             out.append(
                 f"warning: the task of {doc_id} has a text that differs from its seed file; build will refuse it"
+            )
+        if self.unknown_tasks:
+            out.append(
+                f"warning: {len(self.unknown_tasks)} task(s) have no article in seeds/"
+                f" ({', '.join(self.unknown_tasks)}); build will refuse them: add the articles or delete the tasks"
+                " in Label Studio"
             )
         return out
 
@@ -108,6 +115,7 @@ def push(
     by_id = {a.doc_id: a for a in articles}
     new = [a for a in articles if a.doc_id not in tasks]
     differing = sorted(d for d, (_, text) in tasks.items() if d in by_id and text != by_id[d].text)
+    unknown = sorted(d for d in tasks if d not in by_id)
 
     names, names_source = preannotate.known_names(project, articles)
     interface = LabelInterface(config)
@@ -148,10 +156,11 @@ def push(
         with translated(connection, f"set the model version of project {existing.id}"):
             client.projects.update(id=existing.id, model_version=preannotate.MODEL_VERSION)
     result.imported = [a.doc_id for a in new]
-    result.already_tasks = len(tasks)
+    result.already_tasks = len(articles) - len(new)
     result.predictions = len(predictions)
     result.rejected_predictions = rejected
     result.differing_tasks = differing
+    result.unknown_tasks = unknown
     result.names, result.names_source = len(names), names_source
     return result
 

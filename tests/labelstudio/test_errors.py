@@ -154,7 +154,13 @@ def test_push_updates_a_config_change_that_orphans_nothing(repo, ls_env, capsys)
     title = client.projects.get(id=project_id).title
     code, out, err = run_step(capsys, repo, "push", "--project-id", str(project_id))
     assert (code, err) == (0, ""), err
-    assert out.splitlines()[0] == f"updated the labeling config of project {project_id} ('{title}') to the schema's"
+    assert out.splitlines() == [
+        f"updated the labeling config of project {project_id} ('{title}') to the schema's",
+        f"imported 1 new task(s) into project {project_id} ('{title}'), 1 with pre-annotations"
+        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)",
+        "warning: 1 task(s) have no article in seeds/ (other); build will refuse them: add the articles or delete"
+        " the tasks in Label Studio",
+    ]
     config = (repo / "annotation" / "label_config.xml").read_text("utf-8")
     assert client.projects.get(id=project_id).label_config.strip() == config.strip()
     assert client.projects.get(id=project_id).model_version == MODEL_VERSION  # annotators see the predictions

@@ -39,7 +39,9 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
     )
     code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
     assert (code, err) == (0, "")
-    assert out == f"nothing to import: all 1 article(s) are already tasks of project {project_id} ('{title}')\n"
+    assert (
+        out == f"nothing to import: all 1 article(s) of seeds/ are already tasks of project {project_id} ('{title}')\n"
+    )
     (root / "seeds" / "later.txt").write_text("date 2024-01-02\nA later article.\n", encoding="utf-8")
     code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
     assert (code, err) == (0, "")
