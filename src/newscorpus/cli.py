@@ -48,7 +48,29 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="load a release with datasets.load_dataset and summarize it")
     show.add_argument("release", type=Path)
     show.set_defaults(run=_show)
+
+    _annotate_parser(commands)
+    agreement = commands.add_parser("agreement", help="inter-annotator agreement of the tasks with several annotators")
+    agreement.add_argument("--json", action="store_true", help="print the report as JSON")
+    agreement.set_defaults(run=_agreement)
     return parser
+
+
+def _annotate_parser(commands) -> None:
+    annotate = commands.add_parser("annotate", help="move articles to Label Studio and annotations back")
+    steps = annotate.add_subparsers(title="steps")
+    for name, run, text in (
+        ("push", _annotate_push, "create/update the project from the schema; import new articles with pre-annotations"),
+        ("pull", _annotate_pull, "download the project's native JSON export into annotation/exports/"),
+    ):
+        step = steps.add_parser(name, help=text + " (LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY)")
+        step.add_argument("--title", default="newscorpus", help="the project's title (default: newscorpus)")
+        step.add_argument("--project-id", type=int, help="use this project id instead of looking up the title")
+        step.set_defaults(run=run)
+    serve = steps.add_parser("serve", help="install (once) and start a local Label Studio on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", type=Path, help="Label Studio's data folder (default: its own, in your home)")
+    serve.set_defaults(run=_annotate_serve)
 
 
 def _build(args, project: Project) -> int:
@@ -114,6 +136,46 @@ def _show(args, project: Project) -> int:
 
     for line in summarize(args.release):
         print(line)
+    return 0
+
+
+def _annotate_push(args, project: Project) -> int:
+    from newscorpus.annotate import push
+    from newscorpus.lsclient import Connection
+
+    result = push(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
+    for line in result.lines():
+        print(line)
+    return 0
+
+
+def _annotate_pull(args, project: Project) -> int:
+    from newscorpus.annotate import pull
+    from newscorpus.lsclient import Connection
+
+    result = pull(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
+    for line in result.lines(project.relative):
+        print(line)
+    return 0
+
+
+def _annotate_serve(args, project: Project) -> int:
+    from newscorpus.lsserver import serve
+
+    return serve(project.root, port=args.port, data_dir=args.data_dir)
+
+
+def _agreement(args, project: Project) -> int:
+    import json
+
+    from newscorpus.agreement import agreement_report
+
+    report = agreement_report(project)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            print(line)
     return 0
 
 

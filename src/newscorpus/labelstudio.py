@@ -9,12 +9,16 @@ silently.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newscorpus.errors import InputError, Problem
+from newscorpus.errors import InputError, LabelStudioError, Problem
 from newscorpus.ingest import Article, sha256_text
 from newscorpus.regions import Layers, convert_result
 from newscorpus.schema import AnnotationSchema
@@ -253,7 +257,7 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
         else:
             summary.unannotated.append(doc_id)
         return None
-    best = max(submitted, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or ""), a.get("id", 0)))
+    best = adjudicate(submitted)
     summary.unused_submitted += len(submitted) - 1
     annotation_id = best.get("id")
     where = Problem(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
@@ -261,12 +265,45 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
     problems += found
     if found:
         return None
-    annotators = sorted({_user_id(a.get("completed_by")) for a in submitted} - {None})
+    annotators = sorted({user_id(a.get("completed_by")) for a in submitted} - {None})
     return TaskAnnotations(doc_id, name, task_id, int(annotation_id or 0), tuple(annotators), layers)
 
 
-def _user_id(completed_by) -> int | None:
+def adjudicate(submitted: list[dict]) -> dict:
+    """The submitted annotation the release uses (ADJUDICATION_RULE): ground truth, else the latest updated."""
+    return max(submitted, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or ""), a.get("id", 0)))
+
+
+def user_id(completed_by) -> int | None:
     # Label Studio writes an int, or an object with an id in some export paths; never keep the e-mail.
     if isinstance(completed_by, dict):
         completed_by = completed_by.get("id")
     return completed_by if isinstance(completed_by, int) else None
+
+
+def export_name(when: dt.datetime, project_id: int) -> str:
+    return f"{when.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-project-{project_id}.json"
+
+
+def store_export(exports_dir: Path, raw: bytes, project_id: int, now: Callable[[], dt.datetime]) -> Path:
+    """Write the export and its `<name>.sha256` beside it; never overwrite, names order by time (UTC)."""
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(raw).hexdigest()
+    for _ in range(3):
+        name = export_name(now(), project_id)
+        target = exports_dir / name
+        tmp = exports_dir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(raw)
+        try:
+            os.link(tmp, target)  # fails if the name exists: an earlier export is never replaced
+        except FileExistsError:
+            time.sleep(1.0)  # a pull in the same second: the next second gives a new, later name
+            continue
+        finally:
+            tmp.unlink(missing_ok=True)
+        sidecar = target.with_name(name + ".sha256")
+        sidecar_tmp = exports_dir / f".{sidecar.name}.{os.getpid()}.tmp"
+        sidecar_tmp.write_text(f"{digest}  {name}\n", encoding="utf-8")
+        os.replace(sidecar_tmp, sidecar)
+        return target
+    raise LabelStudioError(f"{exports_dir.name}/ already holds exports named for this second; pull again")

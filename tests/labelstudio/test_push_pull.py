@@ -1,0 +1,104 @@
+"""push and pull against the real server: creation, idempotence, pre-annotations, the stored export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+
+import pytest
+
+from newscorpus.cli import main
+from newscorpus.preannotate import MODEL_VERSION
+from tests.conftest import copy_project, tree_bytes
+
+pytestmark = pytest.mark.labelstudio
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def new_title() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_env, capsys):
+    root = copy_project(tmp_path / "repo").root
+    title = new_title()
+    code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, err) == (0, "")
+    project_id = int(re.match(r"created project (\d+) ", out).group(1))
+    assert out == (
+        f"created project {project_id} ('{title}') with the labeling config of the schema\n"
+        f"imported 1 new task(s) into project {project_id} ('{title}'), 1 with pre-annotations"
+        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
+    )
+    code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, err) == (0, "")
+    assert (
+        out == f"nothing to import: all 1 article(s) of seeds/ are already tasks of project {project_id} ('{title}')\n"
+    )
+    (root / "seeds" / "later.txt").write_text("date 2024-01-02\nA later article.\n", encoding="utf-8")
+    code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, err) == (0, "")
+    assert out == (
+        f"imported 1 new task(s) into project {project_id} ('{title}'), 0 with pre-annotations"
+        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
+    )
+    (root / "seeds" / "later.txt").unlink()
+
+    client = ls_env.client()
+    tasks = sorted(client.tasks.list(project=project_id, fields="all"), key=lambda t: t.id)
+    assert [t.data["doc_id"] for t in tasks] == ["000_ef3ea5b0d932693c", "later"]
+    assert tasks[1].predictions == []  # nothing to propose in "A later article."
+    project = client.projects.get(id=project_id)
+    assert project.label_config.strip() == (root / "annotation" / "label_config.xml").read_text("utf-8").strip()
+    assert project.model_version == MODEL_VERSION
+    [predicted] = tasks[0].predictions
+    predicted = predicted if isinstance(predicted, dict) else predicted.dict()
+    assert predicted["model_version"] == MODEL_VERSION
+    text = tasks[0].data["text"]
+    regions = {r["id"]: r for r in predicted["result"] if r["type"] == "labels"}
+    for region in regions.values():
+        value = region["value"]
+        assert text[value["start"] : value["end"]] == value["text"]
+    labels = sorted({(r["value"]["text"], r["value"]["labels"][0]) for r in regions.values()})
+    assert ("Dmitry Peskov", "PERSON") in labels and ("Kremlin", "ORG") in labels and ("He", "PERSON") in labels
+    speakers = sorted(
+        (regions[r["from_id"]]["value"]["text"][:20], regions[r["to_id"]]["value"]["text"])
+        for r in predicted["result"]
+        if r["type"] == "relation" and r["labels"] == ["speaker"]
+    )
+    assert speakers == [
+        ("“All the legitimate ", "Dmitry Peskov"),
+        ("“First, we should ca", "He"),
+        ("“The security situat", "Milos Vucevic"),
+        ("“We offer our uncond", "Dmitry Peskov"),
+    ]
+    assert ls_env.token not in out
+
+
+def test_pull_stores_the_export_untouched_and_never_overwrites(tmp_path, ls_env, capsys):
+    root = copy_project(tmp_path / "repo").root
+    title = new_title()
+    assert run(capsys, "--root", str(root), "annotate", "push", "--title", title)[0] == 0
+    before = set(tree_bytes(root / "annotation" / "exports"))
+    names = []
+    for _ in range(2):
+        code, out, err = run(capsys, "--root", str(root), "annotate", "pull", "--title", title)
+        assert (code, err) == (0, "")
+        names.append(re.search(r"wrote annotation/exports/(\S+) ", out).group(1))
+    assert names[0] < names[1]  # a second pull in the same second gets the next second's name
+    exports = tree_bytes(root / "annotation" / "exports")
+    assert set(exports) - before == {*names, *(n + ".sha256" for n in names)}
+    for name in names:
+        assert re.fullmatch(r"\d{8}T\d{6}Z-project-\d+\.json", name)
+        digest = hashlib.sha256(exports[name]).hexdigest()
+        assert exports[name + ".sha256"] == f"{digest}  {name}\n".encode()
+        [task] = json.loads(exports[name])
+        assert task["data"]["doc_id"] == "000_ef3ea5b0d932693c" and task["annotations"] == []
+        assert ls_env.token.encode() not in exports[name]
