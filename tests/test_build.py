@@ -101,7 +101,9 @@ def test_same_inputs_give_byte_identical_releases(project, tmp_path):
     first = build_release(project, "1.2.3", corpus_dir=tmp_path / "a").path
     second = build_release(project, "1.2.3", corpus_dir=tmp_path / "b").path
     assert tree_bytes(first) == tree_bytes(second)
-    assert sorted(tree_bytes(first)) == sorted(["README.md", "manifest.json", *HUB_FILES, *(data_file(c) for c in CONFIGS)])
+    assert sorted(tree_bytes(first)) == sorted(
+        ["README.md", "manifest.json", *HUB_FILES, *(data_file(c) for c in CONFIGS)]
+    )
 
 
 def test_existing_version_is_never_overwritten(project):

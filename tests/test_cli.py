@@ -54,7 +54,11 @@ def test_schema_check_and_stale_files(tmp_path, capsys):
 
 
 def test_verify_and_reproduce_a_release(tmp_path, capsys):
-    assert run(capsys, "verify", str(REPO / "corpus" / "v0.1.0")) == (0, "v0.1.0: every file matches manifest.json\n", "")
+    assert run(capsys, "verify", str(REPO / "corpus" / "v0.1.0")) == (
+        0,
+        "v0.1.0: every file matches manifest.json\n",
+        "",
+    )
     root = tmp_path / "repo"
     copy_project(root)
     assert run(capsys, "--root", str(root), "build", "--version", "0.3.0")[0] == 0

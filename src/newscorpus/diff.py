@@ -340,13 +340,16 @@ def render_text(result: ReleaseDiff) -> list[str]:
     """The diff as lines for a terminal: totals, then document by document."""
     old = f"v{result.old_version}" if result.old_version else "(nothing)"
     lines = [f"{old} -> v{result.new_version}"]
+    changed = len({c.doc_id for c in result.changes})
     lines.append(
         f"documents: {len(result.documents_with('added'))} added, {len(result.documents_with('removed'))} removed,"
-        f" {len(result.text_changed)} with text changed"
+        f" {changed} with annotation changes, {len(result.text_changed)} with text changed"
     )
     lines.append(f"{'':<14}{'added':>7}{'removed':>9}{'changed':>9}")
     for layer, counts in result.counts.items():
         lines.append(f"{LAYER_TITLES[layer]:<14}{counts['added']:>7}{counts['removed']:>9}{counts['changed']:>9}")
+    if result.documents:
+        lines.append("")
     by_doc: dict[str, list[Change]] = {}
     for change in result.changes:
         by_doc.setdefault(change.doc_id, []).append(change)
