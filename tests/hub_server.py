@@ -309,16 +309,6 @@ def _handler(hub: FakeHub):
             entries += [{"type": "directory", "path": f, "oid": "0" * 40, "size": 0} for f in sorted(folders)]
             self._json(entries)
 
-        def paths_info(self, request: Request, repo_type: str, repo_id: str, revision: str) -> None:
-            if (repo := self._repo(repo_type, repo_id)) is None or (commit := self._revision(repo, revision)) is None:
-                return
-            form = parse_qs(request.body.decode()) if request.body[:1] != b"{" else request.json()
-            paths = form.get("paths", [])
-            out = [_file_info(commit, p) for p in paths if p in commit.files]
-            dirs = {p for p in paths if any(f.startswith(p.rstrip("/") + "/") for f in commit.files)}
-            out += [{"type": "directory", "path": d, "oid": "0" * 40, "size": 0} for d in sorted(dirs)]
-            self._json(out)
-
         def revision_info(self, request: Request, repo_type: str, repo_id: str, revision: str) -> None:
             if (repo := self._repo(repo_type, repo_id)) is None or (commit := self._revision(repo, revision)) is None:
                 return
@@ -346,7 +336,6 @@ def _handler(hub: FakeHub):
         ("POST", rf"/api/{repo}/commit/([^/]+)", Handler.commit),
         ("POST", rf"/api/{repo}/tag/([^/]+)", Handler.tag),
         ("GET", rf"/api/{repo}/tree/([^/]+)(/.*)?", Handler.tree),
-        ("POST", rf"/api/{repo}/paths-info/([^/]+)", Handler.paths_info),
         ("GET", rf"/api/{repo}/revision/([^/]+)", Handler.revision_info),
         ("HEAD", rf"/{repo}/resolve/([^/]+)/(.+)", Handler.resolve),
         ("GET", rf"/{repo}/resolve/([^/]+)/(.+)", Handler.resolve),

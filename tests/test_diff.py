@@ -157,3 +157,13 @@ def test_removed_documents_and_no_differences():
     assert removed.counts["speaker_links"] == {"added": 0, "removed": 1, "changed": 0}
     same = diff_documents("1.0.0", {"d1": one}, "1.1.0", {"d1": one})
     assert same.is_empty() and render_text(same)[-1] == "no differences"
+
+
+def test_a_release_with_a_history_is_reproduced_byte_for_byte(two_releases):
+    from newscorpus.project import Project
+    from newscorpus.release import reproduce
+
+    second = two_releases[1]
+    result = reproduce(Project(second.parent.parent), second)  # rebuilt in scratch, v0.1.0 read beside it
+    assert (result.changed_inputs, result.different) == ([], [])
+    assert "CHANGELOG.md" in result.identical and "README.md" in result.identical

@@ -90,7 +90,9 @@ def build_release(
     readme = card.release_readme(schema, version, tables, data_files, datacard, earlier)
     previous = earlier[-1] if earlier else None
     documents = {row["doc_id"]: row for row in tables["documents"].to_pylist()}
-    changes = diff_documents(previous and previous.version, previous.documents if previous else {}, version, documents)
+    changes = diff_documents(
+        previous.version if previous else None, previous.documents if previous else {}, version, documents
+    )
     extras = {
         CHANGELOG: render_changelog(changes),
         card.LICENSE_FILE: card.license_text(datacard),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +29,7 @@ class Snapshot:
     version: str
     tables: dict[str, pa.Table]
 
-    @property
+    @cached_property
     def documents(self) -> dict[str, dict]:
         return {row["doc_id"]: row for row in self.tables["documents"].to_pylist()}
 
