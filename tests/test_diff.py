@@ -76,6 +76,19 @@ def test_build_writes_the_changelog_from_the_diff(two_releases):
         "# Changes in v0.2.0\n\nCompared with v0.1.0, the release before it"
         " (`newscorpus diff v0.1.0 v0.2.0` shows the same).\n\n```\n" + EXPECTED_DIFF + "```\n"
     )
+    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["changes"] == {
+        "since": "0.1.0",
+        "summary": "1 document added; entities 4 added, 2 changed; events 1 added; quotes 2 added;"
+        " speaker links 2 added",
+        "counts": {
+            "entities": {"added": 4, "removed": 0, "changed": 2},
+            "events": {"added": 1, "removed": 0, "changed": 0},
+            "quotes": {"added": 2, "removed": 0, "changed": 0},
+            "speaker_links": {"added": 2, "removed": 0, "changed": 0},
+        },
+    }
+    assert json.loads((first / "manifest.json").read_text(encoding="utf-8"))["changes"]["since"] is None
     changelog = (first / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog.startswith("# Changes in v0.1.0\n\nThe first release: every document and record in it is new.\n")
     assert "+ document 000_ef3ea5b0d932693c added (66 entities, 15 events, 8 quotes, 8 speaker links)\n" in changelog

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 import newscorpus
 from newscorpus import card, croissant
-from newscorpus.diff import diff_documents, render_changelog
+from newscorpus.diff import ReleaseDiff, diff_documents, render_changelog, summary_line
 from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
@@ -87,12 +87,12 @@ def build_release(
     datacard = project.datacard_path.read_text(encoding="utf-8")
     data_files = {c: data_file(c) for c in CONFIGS}
     earlier = card.committed_snapshots(history_dir or corpus_dir, below=version)
-    readme = card.release_readme(schema, version, tables, data_files, datacard, earlier)
     previous = earlier[-1] if earlier else None
     documents = {row["doc_id"]: row for row in tables["documents"].to_pylist()}
     changes = diff_documents(
         previous.version if previous else None, previous.documents if previous else {}, version, documents
     )
+    readme = card.release_readme(schema, version, tables, data_files, datacard, earlier, summary_line(changes))
     extras = {
         CHANGELOG: render_changelog(changes),
         card.LICENSE_FILE: card.license_text(datacard),
@@ -106,7 +106,7 @@ def build_release(
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
         tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
         try:
-            write_release(tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard)
+            write_release(tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard, changes)
             os.rename(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -169,6 +169,7 @@ def write_release(
     inputs: list[Path],
     extras: dict[str, str] | None = None,
     datacard: str | None = None,
+    changes: ReleaseDiff | None = None,
 ) -> None:
     folder.mkdir(parents=True)
     for config in CONFIGS:
@@ -191,6 +192,7 @@ def write_release(
         "schema_version": schema.schema_version,
         "guideline_version": schema.guideline_version,
         "built_with": {"newscorpus": newscorpus.__version__, "pyarrow": pa.__version__},
+        **({"changes": _changes_entry(changes)} if changes is not None else {}),
         "inputs": [_input_entry(project, path) for path in sorted(inputs)],
         "outputs": [
             {**_file_entry(folder / name, name), **({"rows": tables[c].num_rows} if c else {})} for name, c in written
@@ -208,6 +210,11 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     else:
         # No row group at all: datasets cannot read a file whose first row group has 0 rows.
         pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS).close()
+
+
+def _changes_entry(changes: ReleaseDiff) -> dict:
+    """What CHANGELOG.md details, in short: read back for the card's version history."""
+    return {"since": changes.old_version, "summary": summary_line(changes), "counts": changes.counts}
 
 
 def _input_entry(project: Project, path: Path) -> dict:

@@ -131,10 +131,11 @@ def release_readme(
     data_files: dict[str, str],
     datacard: str,
     earlier: list[Snapshot],
+    summary: str | None = None,
 ) -> str:
     """The release's README.md: the card, its blocks filled for this release and the ones before it."""
     metadata, body = split_card(datacard)
-    snapshots = [*earlier, Snapshot(version, tables)]
+    snapshots = [*earlier, Snapshot(version, tables, summary=summary)]
     return front_matter(schema, tables, data_files, version, metadata) + render(body, render_blocks(schema, snapshots))
 
 

@@ -8,12 +8,12 @@ tests compare DATACARD.md with a fresh rendering.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from newscorpus.diff import diff_documents, summary_line
@@ -24,20 +24,61 @@ BLOCKS = ("statistics", "fields", "example", "history")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One release's version and its tables (from its folder, or from a build in progress)."""
+    """One release: a folder (read column by column, only what a block needs) or a build in progress (tables).
+
+    `summary` is the release's one-line change summary when its manifest records it, so the
+    version history does not diff every pair of old releases again.
+    """
 
     version: str
-    tables: dict[str, pa.Table]
+    tables: dict[str, pa.Table] | None = None
+    path: Path | None = None
+    summary: str | None = None
+
+    def column(self, config: str, name: str) -> pa.ChunkedArray:
+        if self.tables is not None:
+            return self.tables[config].column(name)
+        return pq.read_table(self.path / _data_file(config), columns=[name]).column(name)
+
+    def rows(self, config: str) -> int:
+        if self.tables is not None:
+            return self.tables[config].num_rows
+        return pq.ParquetFile(self.path / _data_file(config)).metadata.num_rows
+
+    def schema_metadata(self) -> dict:
+        if self.tables is not None:
+            return self.tables["documents"].schema.metadata or {}
+        return pq.read_schema(self.path / _data_file("documents")).metadata or {}
+
+    def first_row(self, config: str) -> dict | None:
+        if self.tables is not None:
+            table = self.tables[config]
+            return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
+        parquet = pq.ParquetFile(self.path / _data_file(config))
+        if not parquet.metadata.num_rows:
+            return None
+        return parquet.read_row_group(0).slice(0, 1).to_pylist()[0]
 
     @cached_property
     def documents(self) -> dict[str, dict]:
-        return {row["doc_id"]: row for row in self.tables["documents"].to_pylist()}
+        """Every document as a dict, for diffs: the one expensive read, done only when needed."""
+        table = (
+            self.tables["documents"] if self.tables is not None else pq.read_table(self.path / _data_file("documents"))
+        )
+        return {row["doc_id"]: row for row in table.to_pylist()}
+
+
+def _data_file(config: str) -> str:
+    from newscorpus.build import data_file
+
+    return data_file(config)
 
 
 def read_snapshot(release: Path) -> Snapshot:
-    from newscorpus.build import data_file
-
-    return Snapshot(release.name.removeprefix("v"), {c: pq.read_table(release / data_file(c)) for c in CONFIGS})
+    manifest_path = release / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    summary = (manifest.get("changes") or {}).get("summary")
+    return Snapshot(release.name.removeprefix("v"), path=release, summary=summary)
 
 
 def render_blocks(schema: AnnotationSchema, snapshots: list[Snapshot]) -> dict[str, str]:
@@ -63,11 +104,9 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
         return f"| {title} | " + " | ".join(str(v) for v in values) + " |"
 
     lines = ["Figures per release, computed from the release files.", "", head, rule]
-    lines += [row(f"rows in `{config}`", [s.tables[config].num_rows for s in snapshots]) for config in CONFIGS]
-    lines.append(row("quotes with a speaker", [_count_present(s.tables["quotes"], "speaker_id") for s in snapshots]))
-    lines.append(
-        row("characters of text", [sum(map(len, s.tables["documents"].column("text").to_pylist())) for s in snapshots])
-    )
+    lines += [row(f"rows in `{config}`", [s.rows(config) for s in snapshots]) for config in CONFIGS]
+    lines.append(row("quotes with a speaker", [_present(s.column("quotes", "speaker_id")) for s in snapshots]))
+    lines.append(row("characters of text", [_characters(s.column("documents", "text")) for s in snapshots]))
     lines.append(row("articles published", [_date_range(s) for s in snapshots]))
     lines.append(row("schema / guidelines", [_versions(s) for s in snapshots]))
     for title, config, column, labels in (
@@ -77,7 +116,7 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
         ("Events by realis", "events", "realis", schema.realis),
         ("Quotes by kind", "quotes", "kind", schema.quote_kinds),
     ):
-        counts = [Counter(s.tables[config].column(column).to_pylist()) for s in snapshots]
+        counts = [_value_counts(s.column(config, column)) for s in snapshots]
         lines += ["", f"{title}:", "", head.replace("| |", "| label |", 1), rule]
         # Labels no longer in the schema still show while an older release holds them.
         names = list(labels) + sorted({k for c in counts for k in c} - set(labels))
@@ -85,22 +124,29 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _count_present(table: pa.Table, column: str) -> int:
-    return table.num_rows - table.column(column).null_count
+def _present(column: pa.ChunkedArray) -> int:
+    return len(column) - column.null_count
+
+
+def _characters(column: pa.ChunkedArray) -> int:
+    return pc.sum(pc.utf8_length(column)).as_py() or 0
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    return {item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(column)}
 
 
 def _date_range(snapshot: Snapshot) -> str:
-    dates = snapshot.tables["documents"].column("published").to_pylist()
-    if not dates:
+    dates = snapshot.column("documents", "published")
+    if not len(dates):
         return "-"
-    low, high = min(dates).isoformat(), max(dates).isoformat()
+    low, high = pc.min(dates).as_py().isoformat(), pc.max(dates).as_py().isoformat()
     return low if low == high else f"{low} to {high}"
 
 
 def _versions(snapshot: Snapshot) -> str:
-    metadata = snapshot.tables["documents"].schema.metadata or {}
-    schema_version = metadata.get(b"newscorpus.schema_version", b"?").decode()
-    guidelines = sorted(set(snapshot.tables["documents"].column("guideline_version").to_pylist()))
+    schema_version = snapshot.schema_metadata().get(b"newscorpus.schema_version", b"?").decode()
+    guidelines = sorted(set(snapshot.column("documents", "guideline_version").to_pylist()))
     return f"{schema_version} / {', '.join(guidelines) or '-'}"
 
 
@@ -209,10 +255,9 @@ def example(snapshot: Snapshot | None) -> str:
         return "No release has been built yet.\n"
     lines = []
     for config in ("quotes", "events"):
-        table = snapshot.tables[config]
-        if not table.num_rows:
+        row = snapshot.first_row(config)
+        if row is None:
             continue
-        row = table.slice(0, 1).to_pylist()[0]
         lines += [f"The first row of the `{config}` config in v{snapshot.version}:", "", "```json"]
         lines += [json.dumps(row, ensure_ascii=False, indent=2, default=str), "```", ""]
     return "\n".join(lines) if lines else "The latest release holds no quotes or events.\n"
@@ -228,13 +273,12 @@ def history(snapshots: list[Snapshot]) -> str:
     lines = []
     previous: Snapshot | None = None
     for snapshot in snapshots:
-        result = diff_documents(
-            previous.version if previous else None,
-            previous.documents if previous else {},
-            snapshot.version,
-            snapshot.documents,
-        )
+        summary = snapshot.summary
+        if summary is None:  # a release whose manifest does not record it: diff again
+            before = previous.documents if previous else {}
+            result = diff_documents(previous and previous.version, before, snapshot.version, snapshot.documents)
+            summary = summary_line(result)
         since = f"since v{previous.version}" if previous else "first release"
-        lines.append(f"- **v{snapshot.version}** ({since}): {summary_line(result)}.")
+        lines.append(f"- **v{snapshot.version}** ({since}): {summary}.")
         previous = snapshot
     return "\n".join(reversed(lines)) + "\n"
