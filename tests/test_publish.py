@@ -28,7 +28,7 @@ REPO_ID = "newsorg/newscorpus"
 API = f"/api/datasets/{REPO_ID}"
 
 
-def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID):
+def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID, **extra_env):
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")}
     env.update(
         HF_ENDPOINT=hub.url,
@@ -39,6 +39,7 @@ def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_i
     )
     if token is not None:
         env["HF_TOKEN"] = token
+    env.update(extra_env)
     command = [sys.executable, "-m", "newscorpus.cli", "publish", str(release), f"--repo-id={repo_id}", *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert TOKEN not in result.stdout + result.stderr
@@ -310,3 +311,18 @@ def test_a_release_that_fails_verification_is_not_sent(hub, two_releases, tmp_pa
 def test_git_blob_ids_match_the_hubs():
     # The tag comparison relies on the Hub's id for a non-LFS file being git's blob sha1.
     assert git_sha1(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+def test_offline_mode_and_an_unreachable_hub_are_named(hub, two_releases):
+    assert publish(hub, two_releases[0], HF_HUB_OFFLINE="1") == (
+        1,
+        "",
+        "error: HF_HUB_OFFLINE is set; unset it to publish\n",
+    )
+    assert hub.requests == []
+    closed = hub.url.rsplit(":", 1)[0] + ":9"  # the discard port: nothing listens there
+    assert publish(hub, two_releases[0], HF_ENDPOINT=closed) == (
+        1,
+        "",
+        f"error: cannot talk to the Hub at {closed}: ConnectError: [Errno 111] Connection refused\n",
+    )
