@@ -6,4 +6,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 ruff check .
 ruff format --check .
 newscorpus schema
+newscorpus card --check
 python -m pytest "$@"

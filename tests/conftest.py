@@ -57,3 +57,11 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def two_releases(tmp_path_factory):
+    """v0.1.0 from the repository's inputs and v0.2.0 from inputs changed on purpose (tests/release_changes.py)."""
+    from tests.release_changes import build_two_releases
+
+    return build_two_releases(tmp_path_factory.mktemp("two-releases"))

@@ -24,6 +24,7 @@ def make_project(case: Path, root: Path) -> Path:
     shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
     shutil.copytree(SUITE / "_base" / "seeds", root / "seeds")
     shutil.copytree(SUITE / "_base" / "exports", root / "annotation" / "exports")
+    shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
     for sub, target in (("seeds", "seeds"), ("exports", "annotation/exports")):
         if (case / sub).is_dir():
             shutil.copytree(case / sub, root / target, dirs_exist_ok=True)

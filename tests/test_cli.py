@@ -53,12 +53,20 @@ def test_schema_check_and_stale_files(tmp_path, capsys):
     assert run(capsys, "--root", str(root), "schema")[0] == 0
 
 
-def test_verify_and_reproduce_the_committed_release(capsys):
-    release = str(REPO / "corpus" / "v0.1.0")
-    assert run(capsys, "verify", release) == (0, "v0.1.0: every file matches manifest.json\n", "")
-    assert run(capsys, "--root", str(REPO), "reproduce", release) == (
+def test_verify_and_reproduce_a_release(tmp_path, capsys):
+    assert run(capsys, "verify", str(REPO / "corpus" / "v0.1.0")) == (
         0,
-        "v0.1.0: all 6 files rebuilt byte for byte\n",
+        "v0.1.0: every file matches manifest.json\n",
+        "",
+    )
+    root = tmp_path / "repo"
+    copy_project(root)
+    assert run(capsys, "--root", str(root), "build", "--version", "0.3.0")[0] == 0
+    release = str(root / "corpus" / "v0.3.0")
+    assert run(capsys, "verify", release) == (0, "v0.3.0: every file matches manifest.json\n", "")
+    assert run(capsys, "--root", str(root), "reproduce", release) == (
+        0,
+        "v0.3.0: all 10 files rebuilt byte for byte\n",
         "",
     )
 

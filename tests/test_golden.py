@@ -29,6 +29,7 @@ def project_for(case: Path, root: Path) -> Project:
     shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
     shutil.copytree(case / "seeds", root / "seeds")
     shutil.copytree(case / "exports", root / "annotation" / "exports")
+    shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
     return Project(root)
 
 

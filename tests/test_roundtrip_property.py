@@ -139,6 +139,7 @@ def test_random_annotations_come_back_exactly(case):
         (root / "seeds").mkdir()
         (root / "seeds" / "p1.txt").write_bytes(raw.encode("utf-8"))
         (root / "annotation" / "exports").mkdir(parents=True)
+        shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
         (root / "annotation" / "exports" / "20260101T000000Z-project-1.json").write_text(
             json.dumps(export, ensure_ascii=False), encoding="utf-8"
         )

@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 import newscorpus
-from newscorpus import card
+from newscorpus import card, croissant
+from newscorpus.diff import ReleaseDiff, diff_documents, render_changelog, summary_line
 from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
@@ -33,6 +34,8 @@ from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
+CHANGELOG = "CHANGELOG.md"
+GUIDELINES = "annotation/GUIDELINES.md"
 TMP_PREFIX = ".tmp-"
 
 
@@ -56,8 +59,14 @@ def check_version(version: str) -> str:
     return version
 
 
-def build_release(project: Project, version: str, *, corpus_dir: Path | None = None) -> Release:
-    """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes nothing then."""
+def build_release(
+    project: Project, version: str, *, corpus_dir: Path | None = None, history_dir: Path | None = None
+) -> Release:
+    """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes nothing then.
+
+    The releases before this version in `history_dir` (default: the corpus folder written to) feed the
+    card's figures per release and CHANGELOG.md, which compares this release with the one just before it.
+    """
     version = check_version(version)
     corpus_dir = corpus_dir or project.corpus_dir
     target = corpus_dir / f"v{version}"
@@ -76,19 +85,28 @@ def build_release(project: Project, version: str, *, corpus_dir: Path | None = N
     if not project.datacard_path.is_file():
         raise ReleaseError("DATACARD.md is missing; every release's README.md is rendered from it")
     datacard = project.datacard_path.read_text(encoding="utf-8")
-    readme = (
-        card.front_matter(schema, tables, {c: data_file(c) for c in CONFIGS}, version)
-        + "\n"
-        + card.render(datacard, {"statistics": card.statistics(schema, tables, version)})
+    data_files = {c: data_file(c) for c in CONFIGS}
+    earlier = card.committed_snapshots(history_dir or corpus_dir, below=version)
+    previous = earlier[-1] if earlier else None
+    documents = {row["doc_id"]: row for row in tables["documents"].to_pylist()}
+    changes = diff_documents(
+        previous.version if previous else None, previous.documents if previous else {}, version, documents
     )
+    readme = card.release_readme(schema, version, tables, data_files, datacard, earlier, summary_line(changes))
+    extras = {
+        CHANGELOG: render_changelog(changes),
+        card.LICENSE_FILE: card.license_text(datacard),
+        GUIDELINES: _read_guidelines(project),
+    }
     inputs = [project.schema_path, project.datacard_path, *(p for p in seed_paths(project.seeds_dir)), *exports]
+    inputs.append(project.root / GUIDELINES)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(corpus_dir):
         if target.exists():  # another build finished while we were converting
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
         tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
         try:
-            write_release(tmp, project, schema, version, tables, readme, summary, inputs)
+            write_release(tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard, changes)
             os.rename(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -149,6 +167,9 @@ def write_release(
     readme: str,
     summary: ExportSummary,
     inputs: list[Path],
+    extras: dict[str, str] | None = None,
+    datacard: str | None = None,
+    changes: ReleaseDiff | None = None,
 ) -> None:
     folder.mkdir(parents=True)
     for config in CONFIGS:
@@ -156,16 +177,25 @@ def write_release(
         path.parent.mkdir()
         write_parquet(tables[config], path)
     (folder / "README.md").write_text(readme, encoding="utf-8")
+    written = [(data_file(c), c) for c in CONFIGS] + [("README.md", None)]
+    for name, text in sorted((extras or {}).items()):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append((name, None))
+    if datacard is not None:  # after the Parquet files: it records their sha256
+        text = croissant.for_release(folder, schema, version, {c: data_file(c) for c in CONFIGS}, datacard)
+        (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
+        written.append((croissant.FILE_NAME, None))
     manifest = {
         "name": "newscorpus",
         "version": version,
         "schema_version": schema.schema_version,
         "guideline_version": schema.guideline_version,
         "built_with": {"newscorpus": newscorpus.__version__, "pyarrow": pa.__version__},
-        "inputs": [_file_entry(path, project.relative(path)) for path in sorted(inputs)],
+        **({"changes": _changes_entry(changes)} if changes is not None else {}),
+        "inputs": [_input_entry(project, path) for path in sorted(inputs)],
         "outputs": [
-            {**_file_entry(folder / name, name), **({"rows": tables[c].num_rows} if c else {})}
-            for name, c in [(data_file(c), c) for c in CONFIGS] + [("README.md", None)]
+            {**_file_entry(folder / name, name), **({"rows": tables[c].num_rows} if c else {})} for name, c in written
         ],
         "annotation": summary.as_dict(),
     }
@@ -180,6 +210,24 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     else:
         # No row group at all: datasets cannot read a file whose first row group has 0 rows.
         pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS).close()
+
+
+def _changes_entry(changes: ReleaseDiff) -> dict:
+    """What CHANGELOG.md details, in short: read back for the card's version history."""
+    return {"since": changes.old_version, "summary": summary_line(changes), "counts": changes.counts}
+
+
+def _input_entry(project: Project, path: Path) -> dict:
+    if path == project.datacard_path:
+        return card.input_entry(path, project.relative(path))
+    return _file_entry(path, project.relative(path))
+
+
+def _read_guidelines(project: Project) -> str:
+    path = project.root / GUIDELINES
+    if not path.is_file():
+        raise ReleaseError(f"{GUIDELINES} is missing; every release carries the guidelines it was annotated under")
+    return path.read_text(encoding="utf-8")
 
 
 def _file_entry(path: Path, name: str) -> dict:

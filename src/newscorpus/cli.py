@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from newscorpus.errors import CorpusError, SchemaError
+from newscorpus.errors import CorpusError, ReleaseError, SchemaError
 from newscorpus.project import Project
 
 
@@ -53,6 +53,23 @@ def _parser() -> argparse.ArgumentParser:
     agreement = commands.add_parser("agreement", help="inter-annotator agreement of the tasks with several annotators")
     agreement.add_argument("--json", action="store_true", help="print the report as JSON")
     agreement.set_defaults(run=_agreement)
+
+    card = commands.add_parser("card", help="rewrite DATACARD.md's generated blocks from the releases and the schema")
+    card.add_argument("--check", action="store_true", help="only check that the blocks are up to date")
+    card.set_defaults(run=_card)
+
+    diff = commands.add_parser("diff", help="list the annotation changes between two releases")
+    diff.add_argument("old", help="the earlier release: a version (v0.1.0) in corpus/, or a release folder")
+    diff.add_argument("new", help="the later release: a version in corpus/, or a release folder")
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
+    diff.set_defaults(run=_diff)
+
+    publish = commands.add_parser("publish", help="upload a release to the Hugging Face Hub and tag it")
+    publish.add_argument("release", type=Path, help="the release folder, corpus/vX.Y.Z")
+    publish.add_argument("--repo-id", required=True, help="the Hub dataset repository, ORG/NAME")
+    publish.add_argument("--private", action="store_true", help="create the repository as private if it is new")
+    publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded; contact nothing")
+    publish.set_defaults(run=_publish)
     return parser
 
 
@@ -176,6 +193,62 @@ def _agreement(args, project: Project) -> int:
     else:
         for line in report.lines():
             print(line)
+    return 0
+
+
+def _card(args, project: Project) -> int:
+    from newscorpus.card import refreshed_datacard
+
+    path = project.datacard_path
+    current = path.read_text(encoding="utf-8") if path.is_file() else ""
+    fresh = refreshed_datacard(current, project.schema, project.corpus_dir)
+    if args.check:
+        if fresh != current:
+            raise SchemaError("DATACARD.md: generated blocks are out of date; run `newscorpus card`")
+        print("DATACARD.md: generated blocks are up to date")
+        return 0
+    path.write_text(fresh, encoding="utf-8")
+    print(f"{'rewrote' if fresh != current else 'unchanged:'} DATACARD.md")
+    return 0
+
+
+def _diff(args, project: Project) -> int:
+    import json
+
+    from newscorpus.diff import diff_releases, render_text
+
+    old, new = _release_dir(project, args.old), _release_dir(project, args.new)
+    result = diff_releases(old, new)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print("\n".join(render_text(result)))
+    return 0
+
+
+def _release_dir(project: Project, name: str) -> Path:
+    """A release named by version (looked up in corpus/) or by its folder."""
+    from newscorpus.build import check_version
+
+    path = Path(name)
+    if path.is_dir():
+        return path
+    version = check_version(name)
+    path = project.corpus_dir / f"v{version}"
+    if not path.is_dir():
+        raise ReleaseError(f"no release v{version} in {project.relative(project.corpus_dir)}/")
+    return path
+
+
+def _publish(args, project: Project) -> int:
+    from newscorpus.publish import plan, publish
+
+    if args.dry_run:
+        for line in plan(args.release, args.repo_id).lines():
+            print(line)
+        return 0
+    for line in publish(args.release, args.repo_id, private=args.private):
+        print(line)
     return 0
 
 

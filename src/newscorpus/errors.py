@@ -17,6 +17,10 @@ class ReleaseError(CorpusError):
     """A release cannot be written or read (exists already, bad version, locked)."""
 
 
+class PublishError(CorpusError):
+    """A release cannot be published to the Hub (bad repo id, no token, refused, or the version exists)."""
+
+
 class LabelStudioError(CorpusError):
     """The Label Studio server cannot be reached or refused a request."""
 

@@ -55,15 +55,22 @@ class Reproduction:
 def reproduce(project: Project, release: Path) -> Reproduction:
     """Rebuild the release's version from the current inputs in a scratch folder and compare byte for byte."""
     from newscorpus.build import build_release
+    from newscorpus.card import input_entry
 
     manifest = read_manifest(release)
     changed = []
     for entry in manifest.get("inputs", []):
         path = project.root / entry["path"]
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+        if not path.is_file():
+            changed.append(entry["path"])
+        elif "hashed" in entry:  # DATACARD.md: hashed without its generated blocks
+            if input_entry(path, entry["path"])["sha256"] != entry["sha256"]:
+                changed.append(entry["path"])
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             changed.append(entry["path"])
     with tempfile.TemporaryDirectory(prefix="newscorpus-reproduce-") as scratch:
-        rebuilt = build_release(project, manifest["version"], corpus_dir=Path(scratch)).path
+        # The releases beside this one are its history (its card figures and CHANGELOG.md).
+        rebuilt = build_release(project, manifest["version"], corpus_dir=Path(scratch), history_dir=release.parent).path
         names = sorted(
             {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
             | {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()}

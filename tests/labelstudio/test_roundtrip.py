@@ -46,6 +46,7 @@ def make_project(root: Path) -> Project:
     shutil.copytree(REPO / "schemas", root / "schemas")
     (root / "annotation").mkdir(parents=True)
     shutil.copy2(REPO / "annotation" / "label_config.xml", root / "annotation" / "label_config.xml")
+    shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
     shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
     (root / "seeds").mkdir()
     (root / "seeds" / f"{UNICODE_DOC}.txt").write_text(f"date 2024-03-05\n{UNICODE_TEXT}\n", encoding="utf-8")

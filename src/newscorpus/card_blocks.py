@@ -1,0 +1,284 @@
+"""The generated blocks of the dataset card: figures per release, field tables, an example, version history.
+
+Every block is computed from release tables and the schema, never typed by
+hand, so the card cannot drift from the data: `newscorpus card --check` and the
+tests compare DATACARD.md with a fresh rendering.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from newscorpus.diff import diff_documents, summary_line
+from newscorpus.schema import CONFIGS, AnnotationSchema
+
+BLOCKS = ("statistics", "fields", "example", "history")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One release: a folder (read column by column, only what a block needs) or a build in progress (tables).
+
+    `summary` is the release's one-line change summary when its manifest records it, so the
+    version history does not diff every pair of old releases again.
+    """
+
+    version: str
+    tables: dict[str, pa.Table] | None = None
+    path: Path | None = None
+    summary: str | None = None
+
+    def column(self, config: str, name: str) -> pa.ChunkedArray:
+        if self.tables is not None:
+            return self.tables[config].column(name)
+        return pq.read_table(self.path / _data_file(config), columns=[name]).column(name)
+
+    def rows(self, config: str) -> int:
+        if self.tables is not None:
+            return self.tables[config].num_rows
+        return pq.ParquetFile(self.path / _data_file(config)).metadata.num_rows
+
+    def schema_metadata(self) -> dict:
+        if self.tables is not None:
+            return self.tables["documents"].schema.metadata or {}
+        return pq.read_schema(self.path / _data_file("documents")).metadata or {}
+
+    def first_row(self, config: str) -> dict | None:
+        if self.tables is not None:
+            table = self.tables[config]
+            return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
+        parquet = pq.ParquetFile(self.path / _data_file(config))
+        if not parquet.metadata.num_rows:
+            return None
+        return parquet.read_row_group(0).slice(0, 1).to_pylist()[0]
+
+    @cached_property
+    def documents(self) -> dict[str, dict]:
+        """Every document as a dict, for diffs: the one expensive read, done only when needed."""
+        table = (
+            self.tables["documents"] if self.tables is not None else pq.read_table(self.path / _data_file("documents"))
+        )
+        return {row["doc_id"]: row for row in table.to_pylist()}
+
+
+def _data_file(config: str) -> str:
+    from newscorpus.build import data_file
+
+    return data_file(config)
+
+
+def read_snapshot(release: Path) -> Snapshot:
+    manifest_path = release / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    summary = (manifest.get("changes") or {}).get("summary")
+    return Snapshot(release.name.removeprefix("v"), path=release, summary=summary)
+
+
+def render_blocks(schema: AnnotationSchema, snapshots: list[Snapshot]) -> dict[str, str]:
+    """Every generated block for releases `snapshots` (oldest first; the last is the one described)."""
+    return {
+        "statistics": statistics(schema, snapshots),
+        "fields": fields(schema),
+        "example": example(snapshots[-1] if snapshots else None),
+        "history": history(snapshots),
+    }
+
+
+# -- statistics --------------------------------------------------------------
+
+
+def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
+    if not snapshots:
+        return "No release has been built yet.\n"
+    head = "| | " + " | ".join(f"v{s.version}" for s in snapshots) + " |"
+    rule = "|---|" + "---:|" * len(snapshots)
+
+    def row(title: str, values) -> str:
+        return f"| {title} | " + " | ".join(str(v) for v in values) + " |"
+
+    lines = ["Figures per release, computed from the release files.", "", head, rule]
+    lines += [row(f"rows in `{config}`", [s.rows(config) for s in snapshots]) for config in CONFIGS]
+    lines.append(row("quotes with a speaker", [_present(s.column("quotes", "speaker_id")) for s in snapshots]))
+    lines.append(row("characters of text", [_characters(s.column("documents", "text")) for s in snapshots]))
+    lines.append(row("articles published", [_date_range(s) for s in snapshots]))
+    lines.append(row("schema / guidelines", [_versions(s) for s in snapshots]))
+    for title, config, column, labels in (
+        ("Entity mentions by type", "entities", "type", schema.entity_types),
+        ("Entity mentions by mention type", "entities", "mention_type", schema.mention_types),
+        ("Events by type", "events", "type", schema.event_types),
+        ("Events by realis", "events", "realis", schema.realis),
+        ("Quotes by kind", "quotes", "kind", schema.quote_kinds),
+    ):
+        counts = [_value_counts(s.column(config, column)) for s in snapshots]
+        lines += ["", f"{title}:", "", head.replace("| |", "| label |", 1), rule]
+        # Labels no longer in the schema still show while an older release holds them.
+        names = list(labels) + sorted({k for c in counts for k in c} - set(labels))
+        lines += [row(f"`{name}`", [c.get(name, 0) for c in counts]) for name in names]
+    return "\n".join(lines) + "\n"
+
+
+def _present(column: pa.ChunkedArray) -> int:
+    return len(column) - column.null_count
+
+
+def _characters(column: pa.ChunkedArray) -> int:
+    return pc.sum(pc.utf8_length(column)).as_py() or 0
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    return {item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(column)}
+
+
+def _date_range(snapshot: Snapshot) -> str:
+    dates = snapshot.column("documents", "published")
+    if not len(dates):
+        return "-"
+    low, high = pc.min(dates).as_py().isoformat(), pc.max(dates).as_py().isoformat()
+    return low if low == high else f"{low} to {high}"
+
+
+def _versions(snapshot: Snapshot) -> str:
+    schema_version = snapshot.schema_metadata().get(b"newscorpus.schema_version", b"?").decode()
+    guidelines = sorted(set(snapshot.column("documents", "guideline_version").to_pylist()))
+    return f"{schema_version} / {', '.join(guidelines) or '-'}"
+
+
+# -- fields ------------------------------------------------------------------
+
+# What each field holds. Keys are <record kind>.<field>; a field added to the
+# schema without a line here stops the build (see `fields`).
+FIELD_DOCS = {
+    "document.doc_id": "article id: the seed file's name without `.txt`",
+    "document.published": "publication date; with precision `month` or `year`, the first day of that period",
+    "document.published_precision": "how precise `published` is: `day`, `month` or `year`",
+    "document.language": "BCP-47 language tag of the text",
+    "document.text": "the article body as received, less its date line, outer whitespace and `\\r` line endings",
+    "document.text_sha256": "sha256 of `text` encoded as UTF-8",
+    "document.source_file": "the raw file in the source repository (`seeds/<doc_id>.txt`)",
+    "document.entities": "the article's entity mentions",
+    "document.events": "the article's events",
+    "document.quotes": "the article's quotes",
+    "document.ls_export": "the Label Studio export file the annotation was taken from",
+    "document.ls_task_id": "Label Studio task id",
+    "document.ls_annotation_id": "Label Studio annotation id (the annotation released)",
+    "document.annotator_ids": "Label Studio user ids of the annotators (no names)",
+    "document.guideline_version": "version of `annotation/GUIDELINES.md` the annotation follows",
+    "entity.id": "mention id, unique within the document",
+    "entity.start": "first code point of the mention in `text`",
+    "entity.end": "code point after the mention (end-exclusive)",
+    "entity.text": "`text[start:end]`",
+    "entity.type": "entity type: {entity_types}",
+    "entity.mention_type": "{mention_types}",
+    "entity.cluster_id": "coreference chain: the id of the chain's canonical mention (its own id when alone)",
+    "event.id": "event id, unique within the document",
+    "event.type": "event type: {event_types}",
+    "event.realis": "{realis}",
+    "event.trigger": "the word(s) that express the event",
+    "event.arguments": "participants, each an entity mention in the same document",
+    "argument.role": "role of the participant: {roles} (each event type allows some; see the guidelines)",
+    "argument.entity_id": "id of the entity mention that fills the role",
+    "span.start": "first code point in `text`",
+    "span.end": "code point after the span (end-exclusive)",
+    "span.text": "`text[start:end]`",
+    "quote.id": "quote id, unique within the document",
+    "quote.start": "first code point of the quoted speech",
+    "quote.end": "code point after the quoted speech (end-exclusive)",
+    "quote.text": "`text[start:end]`",
+    "quote.kind": "{quote_kinds}",
+    "quote.cue": "the speech verb that introduces the quote, or null",
+    "quote.speaker_id": "id of the speaker's entity mention, or null",
+    "quote.speaker": "canonical name of the speaker's coreference chain, or null",
+}
+
+_KIND_OF_FIELD = {"entities": "entity", "events": "event", "quotes": "quote", "trigger": "span", "cue": "span"}
+_KIND_OF_FIELD["arguments"] = "argument"
+_KIND_OF_CONFIG = {"documents": "document", "entities": "entity", "events": "event", "quotes": "quote"}
+
+
+def fields(schema: AnnotationSchema) -> str:
+    """One table per config: every column (nested ones as `a[].b`), its type and what it holds."""
+    values = {
+        "entity_types": _one_of(schema.entity_types),
+        "mention_types": _one_of(schema.mention_types),
+        "event_types": _one_of(schema.event_types),
+        "realis": _one_of(schema.realis),
+        "quote_kinds": _one_of(schema.quote_kinds),
+        "roles": _one_of(schema.roles),
+    }
+    lines = []
+    for config, arrow in schema.arrow_schemas().items():
+        lines += [f"Config `{config}`:", "", "| field | type | description |", "|---|---|---|"]
+        for path, kind, field_name, type_name in _walk(arrow, _KIND_OF_CONFIG[config]):
+            key = f"{'document' if field_name == 'doc_id' else kind}.{field_name}"
+            if key not in FIELD_DOCS:
+                raise KeyError(f"card_blocks.FIELD_DOCS has no description for {key} (field {config}.{path})")
+            lines.append(f"| `{path}` | {type_name} | {FIELD_DOCS[key].format(**values)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _one_of(labels) -> str:
+    return "one of " + ", ".join(f"`{label}`" for label in labels)
+
+
+def _walk(fields_, kind: str, prefix: str = ""):
+    for field in fields_:
+        path = prefix + field.name
+        type_ = field.type
+        null = "" if field.nullable else ", not null"
+        if pa.types.is_list(type_):
+            item = type_.value_type
+            if pa.types.is_struct(item):
+                yield path, kind, field.name, f"list of struct{null}"
+                yield from _walk(item, _KIND_OF_FIELD[field.name], path + "[].")
+            else:
+                yield path, kind, field.name, f"list of {item}{null}"
+        elif pa.types.is_struct(type_):
+            yield path, kind, field.name, f"struct{null}"
+            yield from _walk(type_, _KIND_OF_FIELD[field.name], path + ".")
+        else:
+            yield path, kind, field.name, f"{type_}{null}"
+
+
+# -- example -----------------------------------------------------------------
+
+
+def example(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "No release has been built yet.\n"
+    lines = []
+    for config in ("quotes", "events"):
+        row = snapshot.first_row(config)
+        if row is None:
+            continue
+        lines += [f"The first row of the `{config}` config in v{snapshot.version}:", "", "```json"]
+        lines += [json.dumps(row, ensure_ascii=False, indent=2, default=str), "```", ""]
+    return "\n".join(lines) if lines else "The latest release holds no quotes or events.\n"
+
+
+# -- history -----------------------------------------------------------------
+
+
+def history(snapshots: list[Snapshot]) -> str:
+    """One line per release: what it changed compared with the release before it."""
+    if not snapshots:
+        return "No release has been built yet.\n"
+    lines = []
+    previous: Snapshot | None = None
+    for snapshot in snapshots:
+        summary = snapshot.summary
+        if summary is None:  # a release whose manifest does not record it: diff again
+            before = previous.documents if previous else {}
+            result = diff_documents(previous and previous.version, before, snapshot.version, snapshot.documents)
+            summary = summary_line(result)
+        since = f"since v{previous.version}" if previous else "first release"
+        lines.append(f"- **v{snapshot.version}** ({since}): {summary}.")
+        previous = snapshot
+    return "\n".join(reversed(lines)) + "\n"

@@ -1,0 +1,200 @@
+"""croissant.json: MLCommons Croissant 1.0 metadata (JSON-LD) for a release folder.
+
+One FileObject per Parquet file (with its sha256) and one RecordSet per config,
+whose fields mirror the Arrow schema: a struct column becomes a field with
+sub-fields, a list column a `repeated` field. Everything is derived from the
+files and the schema, and written with sorted keys, so the file is
+deterministic like the rest of the release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from newscorpus.schema import CONFIGS, AnnotationSchema
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
+FILE_NAME = "croissant.json"
+PARQUET = "application/x-parquet"
+
+# The standard @context of Croissant 1.0 (as in the specification's examples).
+CONTEXT = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+RECORD_SET_DESCRIPTIONS = {
+    "documents": "One record per article, with its entity mentions, events and quotes nested in it.",
+    "entities": "One record per entity mention, with the doc_id of its article.",
+    "events": "One record per event, with the doc_id of its article.",
+    "quotes": "One record per quote, with the doc_id of its article.",
+}
+
+
+def _data_type(type_: pa.DataType) -> str:
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        return "sc:Text"
+    if pa.types.is_integer(type_):
+        return "sc:Integer"
+    if pa.types.is_floating(type_):
+        return "sc:Float"
+    if pa.types.is_boolean(type_):
+        return "sc:Boolean"
+    if pa.types.is_date(type_):
+        return "sc:Date"
+    raise TypeError(f"no Croissant data type for Arrow type {type_}")
+
+
+def _fields(
+    fields: pa.StructType | pa.Schema, parent_id: str, file_id: str, column: str | None, path: str, repeated: bool
+) -> list[dict]:
+    """Croissant fields for Arrow fields. Inside a column, values are reached with a JSONPath from the column."""
+    out = []
+    for field in fields:
+        field_id = f"{parent_id}/{field.name}"
+        source_column = column or field.name
+        json_path = f"{path}.{field.name}" if column else None
+        node: dict = {"@type": "cr:Field", "@id": field_id, "name": field.name}
+        type_ = field.type
+        item_repeated = repeated
+        if pa.types.is_list(type_):
+            type_ = type_.value_type
+            item_repeated = True
+        if pa.types.is_struct(type_):
+            inner_path = "$" if column is None else json_path
+            if pa.types.is_list(field.type) and column is not None:
+                inner_path += "[*]"
+            node["subField"] = _fields(type_, field_id, file_id, source_column, inner_path, item_repeated)
+        else:
+            node["dataType"] = _data_type(type_)
+            node["source"] = {"fileObject": {"@id": file_id}, "extract": {"column": source_column}}
+            if json_path:
+                node["source"]["transform"] = {"jsonPath": json_path.removeprefix("$.")}
+        if item_repeated:
+            node["repeated"] = True
+        out.append(node)
+    return out
+
+
+def _file_id(config: str) -> str:
+    return f"{config}-parquet"
+
+
+def document(
+    folder: Path,
+    schema: AnnotationSchema,
+    version: str,
+    data_files: dict[str, str],
+    metadata: dict,
+    description: str,
+    licensing: str,
+    citation: str | None,
+) -> dict:
+    """The Croissant JSON-LD for the release in `folder` (its Parquet files must be written)."""
+    distribution = []
+    for config in CONFIGS:
+        data = (folder / data_files[config]).read_bytes()
+        distribution.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": _file_id(config),
+                "name": _file_id(config),
+                "description": f"The `{config}` config (split train).",
+                "contentUrl": data_files[config],
+                "contentSize": f"{len(data)} B",
+                "encodingFormat": PARQUET,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
+    record_sets = []
+    for config, arrow in schema.arrow_schemas().items():
+        key = [{"@id": f"{config}/doc_id"}] + ([] if config == "documents" else [{"@id": f"{config}/id"}])
+        record_sets.append(
+            {
+                "@type": "cr:RecordSet",
+                "@id": config,
+                "name": config,
+                "description": RECORD_SET_DESCRIPTIONS[config],
+                "key": key if len(key) > 1 else key[0],
+                "field": _fields(arrow, config, _file_id(config), None, "$", False),
+            }
+        )
+    doc = {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": CONFORMS_TO,
+        "name": metadata["pretty_name"],
+        "description": description,
+        "version": version,
+        "inLanguage": schema.language,
+        "keywords": list(metadata.get("tags", [])),
+        "license": [
+            {
+                "@type": "sc:CreativeWork",
+                "name": metadata.get("license_name") or metadata["license"],
+                "description": licensing,
+                "url": "LICENSE.md",
+            }
+        ],
+        "distribution": distribution,
+        "recordSet": record_sets,
+    }
+    if metadata.get("homepage"):
+        doc["url"] = metadata["homepage"]
+    if citation:
+        doc["citeAs"] = citation
+    return doc
+
+
+def render(doc: dict) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def for_release(folder: Path, schema: AnnotationSchema, version: str, data_files: dict[str, str], datacard: str) -> str:
+    """croissant.json for a release whose Parquet files are written, described with the card's words."""
+    from newscorpus import card
+
+    metadata, _ = card.split_card(datacard)
+    licensing = card.license_text(datacard).split("\n", 1)[1].strip()
+    doc = document(
+        folder, schema, version, data_files, metadata, card.summary(datacard), licensing, card.citation(datacard)
+    )
+    return render(doc)

@@ -1,0 +1,402 @@
+"""Annotation-level differences between two releases.
+
+Documents are matched by `doc_id`. Within a document, the records of each layer
+are matched by id first (Label Studio keeps a region's id when it is edited) and
+by span second (a region deleted and drawn again gets a new id but the same
+span). References between records (argument and speaker entity ids, cluster
+ids) are compared through that matching, so a renamed id is not a change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from newscorpus.errors import ReleaseError
+
+LAYERS = ("entities", "events", "quotes", "speaker_links")
+ACTIONS = ("added", "removed", "changed")
+LAYER_NAMES = {"entities": "entity", "events": "event", "quotes": "quote", "speaker_links": "speaker link"}
+LAYER_TITLES = {"entities": "entities", "events": "events", "quotes": "quotes", "speaker_links": "speaker links"}
+DOCUMENT_FIELDS = ("published", "published_precision", "language", "source_file", "guideline_version")
+DOCUMENTS_FILE = "documents/train-00000-of-00001.parquet"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record added, removed or changed; `aspects` says what changed."""
+
+    doc_id: str
+    layer: str
+    action: str
+    id: str
+    old_id: str | None = None
+    aspects: tuple[str, ...] = ()
+    before: dict | None = None
+    after: dict | None = None
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    doc_id: str
+    status: str  # added / removed / changed
+    text_changed: bool = False
+    fields_changed: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)  # records per layer, for added / removed documents
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    old_version: str | None
+    new_version: str
+    documents: tuple[DocumentChange, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Records added / removed / changed per layer, over all documents (added documents included)."""
+        totals = {layer: dict.fromkeys(ACTIONS, 0) for layer in LAYERS}
+        for change in self.changes:
+            totals[change.layer][change.action] += 1
+        for document in self.documents:
+            if document.status in ("added", "removed"):
+                for layer, count in document.counts.items():
+                    totals[layer][document.status] += count
+        return totals
+
+    def documents_with(self, status: str) -> list[str]:
+        return [d.doc_id for d in self.documents if d.status == status]
+
+    @property
+    def text_changed(self) -> list[str]:
+        return [d.doc_id for d in self.documents if d.text_changed]
+
+    def is_empty(self) -> bool:
+        return not self.documents and not self.changes
+
+    def as_dict(self) -> dict:
+        return {
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "documents": {
+                "added": [{"doc_id": d.doc_id, **d.counts} for d in self.documents if d.status == "added"],
+                "removed": [{"doc_id": d.doc_id, **d.counts} for d in self.documents if d.status == "removed"],
+                "text_changed": self.text_changed,
+                "fields_changed": {d.doc_id: list(d.fields_changed) for d in self.documents if d.fields_changed},
+                "annotations_changed": sorted({c.doc_id for c in self.changes}),
+            },
+            "counts": self.counts,
+            "changes": [{**asdict(c), "aspects": list(c.aspects)} for c in self.changes],
+        }
+
+
+def read_documents(release: Path) -> tuple[str, dict[str, dict]]:
+    """A release's version and its documents by doc_id, from the nested `documents` config."""
+    path = release / DOCUMENTS_FILE
+    if not path.is_file():
+        raise ReleaseError(f"{release.name}: no {DOCUMENTS_FILE}; is this a release folder (corpus/vX.Y.Z)?")
+    version = release.name.removeprefix("v")
+    rows = pq.read_table(path).to_pylist()
+    return version, {row["doc_id"]: row for row in rows}
+
+
+def diff_releases(old: Path | None, new: Path) -> ReleaseDiff:
+    """What changed from release `old` (None: nothing, a first release) to release `new`."""
+    old_version, old_docs = read_documents(old) if old is not None else (None, {})
+    new_version, new_docs = read_documents(new)
+    return diff_documents(old_version, old_docs, new_version, new_docs)
+
+
+def diff_documents(
+    old_version: str | None, old_docs: dict[str, dict], new_version: str, new_docs: dict[str, dict]
+) -> ReleaseDiff:
+    documents: list[DocumentChange] = []
+    changes: list[Change] = []
+    for doc_id in sorted(old_docs.keys() | new_docs.keys()):
+        old, new = old_docs.get(doc_id), new_docs.get(doc_id)
+        if old is None or new is None:
+            status = "added" if old is None else "removed"
+            documents.append(DocumentChange(doc_id, status, counts=_record_counts(new or old)))
+            continue
+        found = diff_document(doc_id, old, new)
+        text_changed = old["text_sha256"] != new["text_sha256"]
+        fields_changed = tuple(name for name in DOCUMENT_FIELDS if old.get(name) != new.get(name))
+        if found or text_changed or fields_changed:
+            documents.append(DocumentChange(doc_id, "changed", text_changed, fields_changed))
+        changes += found
+    return ReleaseDiff(old_version, new_version, tuple(documents), tuple(changes))
+
+
+def _record_counts(doc: dict) -> dict[str, int]:
+    counts = {layer: len(doc[layer]) for layer in ("entities", "events", "quotes")}
+    counts["speaker_links"] = sum(1 for q in doc["quotes"] if q["speaker_id"] is not None)
+    return counts
+
+
+def _match(old: list[dict], new: list[dict], span) -> list[tuple[dict | None, dict | None]]:
+    """Pairs of (old, new) records: by id first, then by span; the rest stand alone."""
+    pairs: list[tuple[dict | None, dict | None]] = []
+    new_by_id = {r["id"]: r for r in new}
+    used: set[str] = set()
+    unmatched_old = []
+    for record in old:
+        partner = new_by_id.get(record["id"])
+        if partner is not None and partner["id"] not in used:
+            pairs.append((record, partner))
+            used.add(partner["id"])
+        else:
+            unmatched_old.append(record)
+    by_span: dict[tuple, list[dict]] = {}
+    for record in new:
+        if record["id"] not in used:
+            by_span.setdefault(span(record), []).append(record)
+    for record in unmatched_old:
+        candidates = by_span.get(span(record))
+        if candidates:
+            partner = candidates.pop(0)
+            pairs.append((record, partner))
+            used.add(partner["id"])
+        else:
+            pairs.append((record, None))
+    pairs += [(None, r) for r in new if r["id"] not in used]
+    return pairs
+
+
+def _entity_span(e: dict) -> tuple:
+    return (e["start"], e["end"], e["text"])
+
+
+def _event_span(e: dict) -> tuple:
+    return (e["trigger"]["start"], e["trigger"]["end"], e["trigger"]["text"])
+
+
+def _quote_span(q: dict) -> tuple:
+    return (q["start"], q["end"], q["text"])
+
+
+def diff_document(doc_id: str, old: dict, new: dict) -> list[Change]:
+    """Every record change in one document present in both releases, in layer order, then by position."""
+    changes: list[Change] = []
+    entity_pairs = _match(old["entities"], new["entities"], _entity_span)
+    renamed = {a["id"]: b["id"] for a, b in entity_pairs if a is not None and b is not None}
+
+    def same_entity(old_id: str | None, new_id: str | None) -> bool:
+        return (old_id is None and new_id is None) or (old_id is not None and renamed.get(old_id) == new_id)
+
+    def entity_aspects(a: dict, b: dict) -> list[str]:
+        aspects = []
+        if a["type"] != b["type"]:
+            aspects.append("label")
+        if _entity_span(a) != _entity_span(b):
+            aspects.append("boundary")
+        if a["mention_type"] != b["mention_type"]:
+            aspects.append("mention_type")
+        if not same_entity(a["cluster_id"], b["cluster_id"]):
+            aspects.append("cluster")
+        return aspects
+
+    def event_aspects(a: dict, b: dict) -> list[str]:
+        aspects = []
+        if a["type"] != b["type"]:
+            aspects.append("label")
+        if _event_span(a) != _event_span(b):
+            aspects.append("boundary")
+        if a["realis"] != b["realis"]:
+            aspects.append("realis")
+        old_args = Counter((x["role"], renamed.get(x["entity_id"])) for x in a["arguments"])
+        if old_args != Counter((x["role"], x["entity_id"]) for x in b["arguments"]):
+            aspects.append("arguments")
+        return aspects
+
+    def quote_aspects(a: dict, b: dict) -> list[str]:
+        aspects = []
+        if a["kind"] != b["kind"]:
+            aspects.append("label")
+        if _quote_span(a) != _quote_span(b):
+            aspects.append("boundary")
+        if a["cue"] != b["cue"]:
+            aspects.append("cue")
+        return aspects
+
+    quote_pairs = _match(old["quotes"], new["quotes"], _quote_span)
+    layers = (
+        ("entities", entity_pairs, entity_aspects),
+        ("events", _match(old["events"], new["events"], _event_span), event_aspects),
+        ("quotes", quote_pairs, quote_aspects),
+    )
+    for layer, pairs, aspects_of in layers:
+        for a, b in pairs:
+            if a is None or b is None:
+                record = b if a is None else a
+                action = "added" if a is None else "removed"
+                changes.append(Change(doc_id, layer, action, record["id"], before=a, after=b))
+            elif aspects := aspects_of(a, b):
+                old_id = a["id"] if a["id"] != b["id"] else None
+                changes.append(Change(doc_id, layer, "changed", b["id"], old_id, tuple(aspects), a, b))
+    for a, b in quote_pairs:
+        changes += _speaker_link_changes(doc_id, a, b, same_entity)
+    return sorted(changes, key=lambda c: (LAYERS.index(c.layer), _position(c), c.id, c.action))
+
+
+def _speaker_link(quote: dict | None) -> dict | None:
+    if quote is None or quote["speaker_id"] is None:
+        return None
+    return {"quote_id": quote["id"], "speaker_id": quote["speaker_id"], "speaker": quote["speaker"]}
+
+
+def _speaker_link_changes(doc_id: str, a: dict | None, b: dict | None, same_entity) -> list[Change]:
+    """A speaker link is a quote's pointer to its speaker's mention, with the speaker's resolved name."""
+    before, after = _speaker_link(a), _speaker_link(b)
+    if before is None and after is None:
+        return []
+    if before is None or after is None:
+        link = after or before
+        action = "added" if before is None else "removed"
+        return [Change(doc_id, "speaker_links", action, link["quote_id"], before=before, after=after)]
+    aspects = []
+    if not same_entity(before["speaker_id"], after["speaker_id"]):
+        aspects.append("speaker")
+    if before["speaker"] != after["speaker"]:
+        aspects.append("speaker_name")
+    if not aspects:
+        return []
+    old_id = before["quote_id"] if before["quote_id"] != after["quote_id"] else None
+    return [Change(doc_id, "speaker_links", "changed", after["quote_id"], old_id, tuple(aspects), before, after)]
+
+
+def _position(change: Change) -> int:
+    record = change.after if change.after is not None else change.before
+    if change.layer == "events":
+        return record["trigger"]["start"]
+    if change.layer == "speaker_links":
+        return 0
+    return record["start"]
+
+
+# -- rendering ---------------------------------------------------------------
+
+
+def _span_text(record: dict) -> str:
+    text = record["text"] if len(record["text"]) <= 60 else record["text"][:57] + "..."
+    return f'"{text}" [{record["start"]}:{record["end"]}]'
+
+
+def describe(change: Change) -> str:
+    """One line for a change, naming the record and what changed from what to what."""
+    name = LAYER_NAMES[change.layer]
+    a, b = change.before, change.after
+    if change.layer == "speaker_links":
+        link = b or a
+        what = f'{name} {link["quote_id"]} -> {link["speaker_id"]} "{link["speaker"]}"'
+        if change.action != "changed":
+            return f"{'+' if change.action == 'added' else '-'} {what}"
+        return f'~ {name} {b["quote_id"]}: {a["speaker_id"]} "{a["speaker"]}" -> {b["speaker_id"]} "{b["speaker"]}"'
+    if change.action != "changed":
+        record = b or a
+        sign = "+" if change.action == "added" else "-"
+        return f"{sign} {name} {record['id']}: {_summary(change.layer, record)}"
+    renamed = f" (was {change.old_id})" if change.old_id else ""
+    parts = [_aspect(change.layer, aspect, a, b) for aspect in change.aspects]
+    return f"~ {name} {b['id']}{renamed}: " + "; ".join(parts)
+
+
+def _summary(layer: str, record: dict) -> str:
+    if layer == "entities":
+        return f"{record['type']} {record['mention_type']} {_span_text(record)}"
+    if layer == "events":
+        return f"{record['type']} {_span_text(record['trigger'])}"
+    cue = f", cue {_span_text(record['cue'])}" if record["cue"] else ""
+    return f"{record['kind']} {_span_text(record)}{cue}"
+
+
+def _aspect(layer: str, aspect: str, a: dict, b: dict) -> str:
+    if aspect == "label":
+        key = {"entities": "type", "events": "type", "quotes": "kind"}[layer]
+        span = _span_text(b["trigger"] if layer == "events" else b)
+        return f"label {a[key]} -> {b[key]} {span}"
+    if aspect == "boundary":
+        old, new = (a["trigger"], b["trigger"]) if layer == "events" else (a, b)
+        return f"boundary {_span_text(old)} -> {_span_text(new)}"
+    if aspect == "cue":
+        old = _span_text(a["cue"]) if a["cue"] else "none"
+        new = _span_text(b["cue"]) if b["cue"] else "none"
+        return f"cue {old} -> {new}"
+    if aspect == "arguments":
+        old = ", ".join(f"{x['role']}={x['entity_id']}" for x in a["arguments"])
+        new = ", ".join(f"{x['role']}={x['entity_id']}" for x in b["arguments"])
+        return f"arguments [{old}] -> [{new}]"
+    key = {"mention_type": "mention_type", "cluster": "cluster_id", "realis": "realis"}[aspect]
+    return f"{aspect} {a[key]} -> {b[key]}"
+
+
+def _count_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {LAYER_NAMES[layer] if n == 1 else LAYER_TITLES[layer]}" for layer, n in counts.items())
+
+
+def render_text(result: ReleaseDiff) -> list[str]:
+    """The diff as lines for a terminal: totals, then document by document."""
+    old = f"v{result.old_version}" if result.old_version else "(nothing)"
+    lines = [f"{old} -> v{result.new_version}"]
+    changed = len({c.doc_id for c in result.changes})
+    lines.append(
+        f"documents: {len(result.documents_with('added'))} added, {len(result.documents_with('removed'))} removed,"
+        f" {changed} with annotation changes, {len(result.text_changed)} with text changed"
+    )
+    lines.append(f"{'':<14}{'added':>7}{'removed':>9}{'changed':>9}")
+    for layer, counts in result.counts.items():
+        lines.append(f"{LAYER_TITLES[layer]:<14}{counts['added']:>7}{counts['removed']:>9}{counts['changed']:>9}")
+    if result.documents:
+        lines.append("")
+    by_doc: dict[str, list[Change]] = {}
+    for change in result.changes:
+        by_doc.setdefault(change.doc_id, []).append(change)
+    for document in result.documents:
+        if document.status != "changed":
+            sign = "+" if document.status == "added" else "-"
+            lines.append(f"{sign} document {document.doc_id} {document.status} ({_count_line(document.counts)})")
+            continue
+        notes = []
+        if document.text_changed:
+            notes.append("text changed")
+        if document.fields_changed:
+            notes.append("changed " + ", ".join(document.fields_changed))
+        lines.append(f"~ document {document.doc_id}" + (f" ({'; '.join(notes)})" if notes else ""))
+        lines += [f"  {describe(change)}" for change in by_doc.get(document.doc_id, [])]
+    if result.is_empty():
+        lines.append("no differences")
+    return lines
+
+
+def render_changelog(result: ReleaseDiff) -> str:
+    """The release's CHANGELOG.md: what this version changed, from the diff against the one before."""
+    lines = [f"# Changes in v{result.new_version}", ""]
+    if result.old_version is None:
+        lines += ["The first release: every document and record in it is new.", ""]
+    else:
+        lines += [
+            f"Compared with v{result.old_version}, the release before it"
+            f" (`newscorpus diff v{result.old_version} v{result.new_version}` shows the same).",
+            "",
+        ]
+    lines += ["```", *render_text(result), "```", ""]
+    return "\n".join(lines)
+
+
+def summary_line(result: ReleaseDiff) -> str:
+    """One line per release for the card's version history."""
+    parts = []
+    added, removed = result.documents_with("added"), result.documents_with("removed")
+    if added:
+        parts.append(f"{len(added)} document{'s' if len(added) != 1 else ''} added")
+    if removed:
+        parts.append(f"{len(removed)} document{'s' if len(removed) != 1 else ''} removed")
+    if result.text_changed:
+        parts.append(f"{len(result.text_changed)} with text changed")
+    for layer, counts in result.counts.items():
+        figures = [f"{counts[a]} {a}" for a in ACTIONS if counts[a]]
+        if figures:
+            parts.append(f"{LAYER_TITLES[layer]} {', '.join(figures)}")
+    return "; ".join(parts) if parts else "no annotation changes"

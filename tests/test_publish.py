@@ -1,0 +1,328 @@
+"""`newscorpus publish` through huggingface_hub's real client, against a stand-in Hub on 127.0.0.1.
+
+Each publish runs the CLI in a subprocess with HF_ENDPOINT pointing at tests/hub_server.py,
+as a user would run it. The server records every request; the tests assert on what the
+client sent (method, path, commit message, files and their bytes, tag) and on what ends
+up on the stand-in Hub. The token is a sentinel that must never be printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from newscorpus.errors import PublishError
+from newscorpus.publish import check_repo_id
+from tests.conftest import REPO
+from tests.hub_server import GITATTRIBUTES, FakeHub, git_sha1
+
+TOKEN = "hf_SENTINELsentinel0123456789"
+REPO_ID = "newsorg/newscorpus"
+API = f"/api/datasets/{REPO_ID}"
+
+
+def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID, **extra_env):
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")}
+    env.update(
+        HF_ENDPOINT=hub.url,
+        HF_HUB_DISABLE_XET="1",  # take the LFS upload path the stand-in Hub speaks
+        HF_HUB_DISABLE_TELEMETRY="1",  # no user-agent registry fetch among the recorded requests
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        PYTHONPATH=str(REPO / "src"),
+    )
+    if token is not None:
+        env["HF_TOKEN"] = token
+    env.update(extra_env)
+    command = [sys.executable, "-m", "newscorpus.cli", "publish", str(release), f"--repo-id={repo_id}", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert TOKEN not in result.stdout + result.stderr
+    return result.returncode, result.stdout, result.stderr
+
+
+def release_files(release) -> dict[str, bytes]:
+    return {p.relative_to(release).as_posix(): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def hub():
+    with FakeHub(TOKEN) as server:
+        yield server
+
+
+def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(hub, two_releases):
+    release = two_releases[0]
+    code, out, err = publish(hub, release)
+    assert (code, err) == (0, "")
+    repo = hub.repos[("dataset", REPO_ID)]
+    oid = repo.tags["v0.1.0"]
+    assert out == (
+        f"created dataset repository {REPO_ID}\n"
+        f"committed v0.1.0 to main of dataset {REPO_ID}: 10 file(s) added or changed, 0 unchanged, 0 removed:"
+        f" {oid[:12]}\n"
+        f"tagged {oid[:12]} as v0.1.0\n"
+        f'load it with: load_dataset("{REPO_ID}", "documents", revision="v0.1.0")\n'
+    )
+    files = release_files(release)
+    parquet = sorted(name for name in files if name.endswith(".parquet"))
+    uploads = sorted(("PUT", f"/lfs-upload/{hashlib.sha256(files[n]).hexdigest()}") for n in parquet)
+    calls = hub.calls()
+    initial = _initial_commit(repo)  # the commit the Hub made when it created the repository
+    assert calls[:7] == [
+        ("GET", f"{API}/refs"),  # 404: the repository does not exist yet
+        ("POST", "/api/repos/create"),
+        ("GET", f"{API}/refs"),
+        ("GET", f"{API}/tree/{initial}"),  # what main holds: files to keep, change or delete
+        ("POST", "/api/validate-yaml"),
+        ("POST", f"{API}/preupload/main"),
+        ("POST", f"/datasets/{REPO_ID}.git/info/lfs/objects/batch"),
+    ]
+    assert sorted(calls[7:11]) == uploads  # parallel uploads: order varies
+    assert calls[11:] == [("POST", f"{API}/commit/main"), ("POST", f"{API}/tag/{oid}")]
+    # The token goes to the Hub's API, never to the storage URLs the files are uploaded to.
+    assert {r.authorization for r in hub.requests if r.method != "PUT"} == {f"Bearer {TOKEN}"}
+    assert {r.authorization for r in hub.requests if r.method == "PUT"} == {None}
+
+    create, *_ = (r for r in hub.requests if r.path == "/api/repos/create")
+    assert create.json() == {"name": "newscorpus", "organization": "newsorg", "type": "dataset"}
+    commit = next(r for r in hub.requests if r.path == f"{API}/commit/main").ndjson()
+    assert commit[0] == {
+        "key": "header",
+        "value": {
+            "summary": "Release v0.1.0",
+            "description": "newscorpus v0.1.0: documents 1, entities 66, events 15, quotes 8 rows; schema 1.0.0,"
+            " guidelines 1.0.0.\nWhat changed since the release before: CHANGELOG.md. Checksums of every file:"
+            " manifest.json.",
+            "parentCommit": initial,
+        },
+    }
+    expected_ops = []
+    for name in sorted(files):
+        if name.endswith(".parquet"):
+            sha = hashlib.sha256(files[name]).hexdigest()
+            expected_ops.append(
+                {"key": "lfsFile", "value": {"path": name, "algo": "sha256", "oid": sha, "size": len(files[name])}}
+            )
+        else:
+            content = base64.b64encode(files[name]).decode()
+            expected_ops.append({"key": "file", "value": {"content": content, "path": name, "encoding": "base64"}})
+    assert commit[1:] == expected_ops
+    tag = hub.requests[-1]
+    assert tag.json() == {"tag": "v0.1.0", "message": "newscorpus v0.1.0"}
+    validated = next(r for r in hub.requests if r.path == "/api/validate-yaml").json()
+    assert validated == {"content": files["README.md"].decode("utf-8"), "repoType": "dataset"}
+    # What the Hub holds at the tag is the release folder, byte for byte (plus the Hub's own .gitattributes).
+    assert repo.resolve("v0.1.0").files == {**files, ".gitattributes": GITATTRIBUTES}
+    assert repo.resolve("v0.1.0").lfs == frozenset(parquet)
+
+
+def _initial_commit(repo) -> str:
+    return next(c.oid for c in repo.commits.values() if c.message == "initial commit")
+
+
+def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(hub, two_releases):
+    first, second = two_releases
+    assert publish(hub, first)[0] == 0
+    repo = hub.repos[("dataset", REPO_ID)]
+    head = repo.branches["main"]
+    repo.commits[head].files["notes.txt"] = b"left from an earlier upload"  # a file no release holds
+    hub.requests.clear()
+    code, out, err = publish(hub, second)
+    assert (code, err) == (0, "")
+    oid = repo.tags["v0.2.0"]
+    files, before = release_files(second), release_files(first)
+    changed = sorted(name for name in files if files[name] != before.get(name))
+    # hand-checked: the data, the card, the Croissant file, the changelog and the manifest change
+    assert changed == [
+        "CHANGELOG.md",
+        "README.md",
+        "croissant.json",
+        "documents/train-00000-of-00001.parquet",
+        "entities/train-00000-of-00001.parquet",
+        "events/train-00000-of-00001.parquet",
+        "manifest.json",
+        "quotes/train-00000-of-00001.parquet",
+    ]
+    assert out.splitlines()[0] == (
+        f"committed v0.2.0 to main of dataset {REPO_ID}: 8 file(s) added or changed, 2 unchanged, 1 removed: {oid[:12]}"
+    )
+    assert ("POST", "/api/repos/create") not in hub.calls()
+    commit = next(r for r in hub.requests if r.path == f"{API}/commit/main").ndjson()
+    assert commit[0]["value"]["summary"] == "Release v0.2.0"
+    assert commit[0]["value"]["parentCommit"] == head
+    assert commit[1] == {"key": "deletedFile", "value": {"path": "notes.txt"}}
+    assert [op["value"]["path"] for op in commit[2:]] == changed
+    assert repo.tags == {"v0.1.0": head, "v0.2.0": oid}
+    assert repo.resolve("v0.2.0").files == {**files, ".gitattributes": GITATTRIBUTES}
+    assert repo.resolve("v0.1.0").files["README.md"] == (first / "README.md").read_bytes()
+
+
+def test_publishing_a_version_again_changes_nothing(hub, two_releases):
+    assert publish(hub, two_releases[0])[0] == 0
+    oid = hub.repos[("dataset", REPO_ID)].tags["v0.1.0"]
+    hub.requests.clear()
+    assert publish(hub, two_releases[0]) == (
+        0,
+        f"v0.1.0 is already on dataset {REPO_ID} (commit {oid[:12]}) with the same files; nothing to do\n",
+        "",
+    )
+    assert [m for m, _ in hub.calls()] == ["GET", "GET"]  # refs and the tree at the tag: nothing written
+
+
+def test_an_existing_tag_with_other_files_is_refused(hub, two_releases, tmp_path):
+    assert publish(hub, two_releases[0])[0] == 0
+    oid = hub.repos[("dataset", REPO_ID)].tags["v0.1.0"]
+    # A rebuilt v0.1.0 whose changelog differs: same version, different content.
+    changed = tmp_path / "v0.1.0"
+    shutil.copytree(two_releases[0], changed)
+    _rewrite(changed, "CHANGELOG.md", b"# Changes in v0.1.0\n\nRewritten.\n")
+    hub.requests.clear()
+    assert publish(hub, changed) == (
+        1,
+        "",
+        f"error: tag v0.1.0 already exists on dataset {REPO_ID} (commit {oid[:12]}) with other files"
+        " (different: CHANGELOG.md, manifest.json); a published version never changes: build and publish a new one\n",
+    )
+    assert all(method == "GET" for method, _ in hub.calls())
+
+
+def _rewrite(release, name: str, data: bytes) -> None:
+    """Change a file and keep the manifest consistent, as a rebuild would."""
+    (release / name).write_bytes(data)
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["outputs"]:
+        if entry["path"] == name:
+            entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    (release / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def test_a_publish_interrupted_before_the_tag_is_completed_by_running_it_again(hub, two_releases):
+    hub.fail[("POST", rf"{API}/tag/.*")] = 500
+    code, out, err = publish(hub, two_releases[0])
+    repo = hub.repos[("dataset", REPO_ID)]
+    head = repo.branches["main"]
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: the Hub refused POST {API}/tag/{head} (HTTP 500): injected failure;"
+        " check that HF_TOKEN may write to the repository\n"
+    )
+    assert repo.tags == {}
+    hub.requests.clear()
+    assert publish(hub, two_releases[0]) == (
+        0,
+        f"main of dataset {REPO_ID} already holds these files: {head[:12]}\n"
+        f"tagged {head[:12]} as v0.1.0\n"
+        f'load it with: load_dataset("{REPO_ID}", "documents", revision="v0.1.0")\n',
+        "",
+    )
+    assert repo.tags == {"v0.1.0": head} and repo.branches["main"] == head  # no second commit
+    assert hub.calls() == [("GET", f"{API}/refs"), ("GET", f"{API}/tree/{head}"), ("POST", f"{API}/tag/{head}")]
+
+
+def test_no_token_no_request(hub, two_releases):
+    assert publish(hub, two_releases[0], token=None) == (
+        1,
+        "",
+        "error: HF_TOKEN is not set: create a token with write access on the Hub and export HF_TOKEN"
+        " (newscorpus reads the token from the environment only)\n",
+    )
+    assert hub.requests == []
+
+
+def test_a_refused_token_is_reported_without_printing_it(hub, two_releases):
+    code, out, err = publish(hub, two_releases[0], token=TOKEN[::-1])
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: the Hub refused GET {API}/refs (HTTP 401): Invalid credentials in Authorization header;"
+        " check that HF_TOKEN may write to the repository\n"
+    )
+    assert TOKEN[::-1] not in err
+
+
+BAD_REPO_IDS = ["newscorpus", "org/", "/name", "a/b/c", "org/na--me", "org/na..me", "-org/name", "org/name-",
+                "org/name.git", "org/na me", "org/näme", "o" * 97 + "/name"]  # fmt: skip
+
+
+def repo_id_message(repo_id: str) -> str:
+    return (
+        f"repo id {repo_id!r} is not ORG/NAME: two parts of letters, digits, '-', '_' and '.', each starting"
+        " and ending with a letter or digit, without '--' or '..', at most 96 characters each"
+    )
+
+
+@pytest.mark.parametrize("repo_id", BAD_REPO_IDS)
+def test_repo_ids_are_checked_strictly(repo_id):
+    with pytest.raises(PublishError) as caught:
+        check_repo_id(repo_id)
+    assert str(caught.value) == repo_id_message(repo_id)
+
+
+@pytest.mark.parametrize("repo_id", ["org/name", "my.org/news_corpus-2", "A1/b", "o" * 96 + "/" + "n" * 96])
+def test_good_repo_ids_pass(repo_id):
+    assert check_repo_id(repo_id) == repo_id
+
+
+def test_a_bad_repo_id_stops_the_command_before_any_request(hub, two_releases):
+    assert publish(hub, two_releases[0], repo_id="-org/name") == (1, "", f"error: {repo_id_message('-org/name')}\n")
+    assert hub.requests == []
+
+
+def test_dry_run_prints_files_and_commit_and_contacts_nothing(hub, two_releases):
+    release = two_releases[1]
+    code, out, err = publish(hub, release, "--dry-run", token=None, repo_id="my.org/news_corpus-2")
+    assert (code, err) == (0, "")
+    files = release_files(release)
+    manifest = json.loads(files["manifest.json"])
+    assert {e["path"]: e["sha256"] for e in manifest["outputs"]} == {
+        n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"
+    }
+    listing = [f"  {hashlib.sha256(files[n]).hexdigest()}  {len(files[n]):>10}  {n}" for n in sorted(files)]
+    assert out.splitlines() == [
+        "dry run: nothing was sent; would publish v0.2.0 to dataset my.org/news_corpus-2",
+        f"files (10, {sum(map(len, files.values()))} bytes):",
+        *listing,
+        'commit on main: "Release v0.2.0" (files on main that are not in the release are deleted in the same commit)',
+        "  newscorpus v0.2.0: documents 2, entities 70, events 16, quotes 10 rows; schema 1.0.0, guidelines 1.0.0.",
+        "  What changed since the release before: CHANGELOG.md. Checksums of every file: manifest.json.",
+        "tag: v0.2.0 on that commit",
+    ]
+    assert hub.requests == []
+
+
+def test_a_release_that_fails_verification_is_not_sent(hub, two_releases, tmp_path):
+    broken = tmp_path / "v0.1.0"
+    shutil.copytree(two_releases[0], broken)
+    (broken / "LICENSE.md").write_text("changed after the build\n", encoding="utf-8")
+    code, out, err = publish(hub, broken)
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: v0.1.0 cannot be published:\n"
+        "  v0.1.0/LICENSE.md: sha256 differs from the manifest (the file was changed or corrupted)\n"
+    )
+    assert hub.requests == []
+
+
+def test_git_blob_ids_match_the_hubs():
+    # The tag comparison relies on the Hub's id for a non-LFS file being git's blob sha1.
+    assert git_sha1(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+def test_offline_mode_and_an_unreachable_hub_are_named(hub, two_releases):
+    assert publish(hub, two_releases[0], HF_HUB_OFFLINE="1") == (
+        1,
+        "",
+        "error: HF_HUB_OFFLINE is set; unset it to publish\n",
+    )
+    assert hub.requests == []
+    closed = hub.url.rsplit(":", 1)[0] + ":9"  # the discard port: nothing listens there
+    assert publish(hub, two_releases[0], HF_ENDPOINT=closed) == (
+        1,
+        "",
+        f"error: cannot talk to the Hub at {closed}: ConnectError: [Errno 111] Connection refused\n",
+    )
