@@ -1,8 +1,8 @@
 """Inter-annotator agreement, per layer, for the tasks that several annotators submitted.
 
-Read from annotation/exports/ with the release's rule: per document the newest export that
-holds it; per annotator their latest submitted (not cancelled) annotation. Every pair of
-annotators of a task is compared, layer by layer:
+Read from annotation/exports/ with the release's rule: per document the newest export in
+which its task has a submitted annotation; per annotator their latest submitted (not
+cancelled) annotation. Every pair of annotators of a task is compared, layer by layer:
 
 - span F1, exact: a span of one annotator matches an identical span of the other;
 - span F1, overlap: one-to-one matching of overlapping spans, largest overlap first;
@@ -202,7 +202,7 @@ def _num(value: float | None) -> str:
 
 
 def agreement_report(project: Project) -> AgreementReport:
-    """Compare annotators on every document whose newest export holds several annotators' work."""
+    """Compare annotators on every document whose deciding export holds several annotators' work."""
     documents, not_compared, problems = [], [], []
     seen: set[str] = set()
     schema = project.schema
@@ -218,6 +218,8 @@ def agreement_report(project: Project) -> AgreementReport:
             doc_id, text = data.get("doc_id"), data.get("text")
             if not isinstance(doc_id, str) or doc_id in seen or not isinstance(text, str):
                 continue
+            if not any(isinstance(a, dict) and not a.get("was_cancelled") for a in task.get("annotations") or []):
+                continue  # still open in this export: an older export may hold the work
             seen.add(doc_id)
             document = _document(task, doc_id, text, name, schema, not_compared)
             if document is not None:

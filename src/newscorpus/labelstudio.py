@@ -1,7 +1,9 @@
 """Label Studio native JSON exports -> one chosen, checked annotation per document.
 
 Exports in annotation/exports/ are immutable snapshots; their names order by
-time, and for each document the newest export that holds it wins. Within a task
+time, and for each document the newest export in which its task has a submitted
+annotation wins (a newer project where the task is still open does not hide older
+work). Within a task
 the annotation marked ground truth wins, else the most recently updated
 submitted one. Everything not used is counted in the summary, never dropped
 silently.
@@ -24,7 +26,8 @@ from newscorpus.regions import Layers, convert_result
 from newscorpus.schema import AnnotationSchema
 
 ADJUDICATION_RULE = (
-    "per document, the newest export that holds it; within its task, the submitted annotation marked"
+    "per document, the newest export in which its task has a submitted annotation; within that task,"
+    " the submitted annotation marked"
     " ground truth, else the most recently updated submitted (not cancelled) annotation"
 )
 
@@ -140,7 +143,9 @@ def read_annotations(
     summary = ExportSummary(exports=[relative(p) for p in paths])
     problems: list[Problem] = []
     chosen: dict[str, TaskAnnotations] = {}
+    claimed: set[str] = set()  # documents decided by a newer export (annotation used, or its problems)
     seen_docs: set[str] = set()
+    only_cancelled: dict[str, Problem] = {}  # newest task of a document whose annotations are all cancelled
     for path in sorted(paths, reverse=True):
         name = relative(path)
         try:
@@ -154,19 +159,31 @@ def read_annotations(
             doc_id = _task_doc_id(task, index, name, articles, in_this_export, problems)
             if doc_id is None:
                 continue
-            if doc_id in seen_docs and doc_id not in in_this_export:
-                summary.superseded_tasks += 1
-                continue
             in_this_export[doc_id] = task["id"]
             seen_docs.add(doc_id)
-            converted = _convert_task(task, name, doc_id, articles[doc_id], schema, summary, problems)
-            if converted is not None:
-                chosen[doc_id] = converted
+            if doc_id in claimed:
+                summary.superseded_tasks += 1
+                continue
+            outcome = _convert_task(task, name, doc_id, articles[doc_id], schema, summary, problems)
+            if isinstance(outcome, Problem):
+                only_cancelled.setdefault(doc_id, outcome)
+            elif outcome is not None:
+                claimed.add(doc_id)
+                if outcome is not _REPORTED:
+                    chosen[doc_id] = outcome
+    for doc_id in sorted(seen_docs - claimed):
+        if doc_id in only_cancelled:
+            problems.append(only_cancelled[doc_id])
+        else:
+            summary.unannotated.append(doc_id)
     if problems:
         raise InputError(problems)
     summary.documents = len(chosen)
     summary.not_exported = sorted(set(articles) - seen_docs)
     return dict(sorted(chosen.items())), summary
+
+
+_REPORTED = object()  # a submitted annotation whose problems are already reported
 
 
 def _task_doc_id(task, index, name, articles, in_this_export, problems) -> str | None:
@@ -234,7 +251,8 @@ def _task_doc_id(task, index, name, articles, in_this_export, problems) -> str |
     return doc_id
 
 
-def _convert_task(task, name, doc_id, article, schema, summary, problems) -> TaskAnnotations | None:
+def _convert_task(task, name, doc_id, article, schema, summary, problems):
+    """The task's chosen annotation; a Problem when all are cancelled; None when there is none yet."""
     task_id = task["id"]
     annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
     summary.drafts += len(task.get("drafts") or [])
@@ -243,20 +261,16 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
     submitted = [a for a in annotations if not a.get("was_cancelled")]
     summary.cancelled += len(cancelled)
     if not submitted:
-        if cancelled:
-            problems.append(
-                Problem(
-                    name,
-                    task_id,
-                    doc_id=doc_id,
-                    field="annotations",
-                    message=f"all {len(cancelled)} annotation(s) of the task are cancelled",
-                    fix="submit an annotation in Label Studio, or remove the article from seeds/",
-                )
-            )
-        else:
-            summary.unannotated.append(doc_id)
-        return None
+        if not cancelled:
+            return None
+        return Problem(
+            name,
+            task_id,
+            doc_id=doc_id,
+            field="annotations",
+            message=f"all {len(cancelled)} annotation(s) of the task are cancelled",
+            fix="submit an annotation in Label Studio, or remove the article from seeds/",
+        )
     best = adjudicate(submitted)
     summary.unused_submitted += len(submitted) - 1
     annotation_id = best.get("id")
@@ -264,7 +278,7 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems) -> Tas
     layers, found = convert_result(best.get("result"), article.text, schema, where)
     problems += found
     if found:
-        return None
+        return _REPORTED
     annotators = sorted({user_id(a.get("completed_by")) for a in submitted} - {None})
     return TaskAnnotations(doc_id, name, task_id, int(annotation_id or 0), tuple(annotators), layers)
 
