@@ -26,8 +26,8 @@ def isolated_environment(tmp_path_factory, monkeypatch):
 
 
 def copy_project(target: Path, *, with_corpus: bool = False) -> Project:
-    """A working copy of the repository's inputs (seeds, schema, exports, card) in `target`."""
-    for name in ("seeds", "schemas", "annotation"):
+    """A working copy of the repository's inputs (seeds, schema, exports, card, suites) in `target`."""
+    for name in ("seeds", "schemas", "annotation", "validation"):
         shutil.copytree(REPO / name, target / name)
     shutil.copy2(REPO / "DATACARD.md", target / "DATACARD.md")
     if with_corpus:

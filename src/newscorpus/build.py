@@ -30,6 +30,7 @@ from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
+from newscorpus.validate import Validation, gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
@@ -42,6 +43,7 @@ class Release:
     path: Path
     rows: dict[str, int]
     summary: ExportSummary
+    validation: Validation | None = None
 
 
 def data_file(config: str) -> str:
@@ -88,11 +90,11 @@ def build_release(project: Project, version: str, *, corpus_dir: Path | None = N
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
         tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
         try:
-            write_release(tmp, project, schema, version, tables, readme, summary, inputs)
+            validation = write_release(tmp, project, schema, version, tables, readme, summary, inputs)
             os.rename(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return Release(version, target, {c: tables[c].num_rows for c in CONFIGS}, summary)
+    return Release(version, target, {c: tables[c].num_rows for c in CONFIGS}, summary, validation)
 
 
 @contextlib.contextmanager
@@ -149,13 +151,15 @@ def write_release(
     readme: str,
     summary: ExportSummary,
     inputs: list[Path],
-) -> None:
+) -> Validation:
     folder.mkdir(parents=True)
     for config in CONFIGS:
         path = folder / data_file(config)
         path.parent.mkdir()
         write_parquet(tables[config], path)
     (folder / "README.md").write_text(readme, encoding="utf-8")
+    # The gate: the files just written, read back, must pass the suites before anything is published.
+    validation = gate(project, {c: pq.read_table(folder / data_file(c)) for c in CONFIGS}, f"v{version}")
     manifest = {
         "name": "newscorpus",
         "version": version,
@@ -168,10 +172,15 @@ def write_release(
             for name, c in [(data_file(c), c) for c in CONFIGS] + [("README.md", None)]
         ],
         "annotation": summary.as_dict(),
+        "validation": validation.summary(),
     }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    (folder / "manifest.json").write_text(text, encoding="utf-8")
+    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
     _fsync_tree(folder)
+    return validation
+
+
+def manifest_text(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

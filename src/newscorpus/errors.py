@@ -17,6 +17,10 @@ class ReleaseError(CorpusError):
     """A release cannot be written or read (exists already, bad version, locked)."""
 
 
+class ValidationError(CorpusError):
+    """A release fails its Great Expectations suites; the message is the report (expectations, rows, ids)."""
+
+
 class LabelStudioError(CorpusError):
     """The Label Studio server cannot be reached or refused a request."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newscorpus.errors import ReleaseError
@@ -45,11 +45,16 @@ def verify(release: Path) -> list[str]:
     return problems
 
 
+# Manifest fields added after some releases were built: such a release is compared without them.
+LATER_MANIFEST_FIELDS = ("validation",)
+
+
 @dataclass(frozen=True)
 class Reproduction:
     identical: list[str]
     different: list[str]
     changed_inputs: list[str]
+    predated: dict[str, list[str]] = field(default_factory=dict)  # file -> fields the release predates
 
 
 def reproduce(project: Project, release: Path) -> Reproduction:
@@ -68,12 +73,28 @@ def reproduce(project: Project, release: Path) -> Reproduction:
             {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
             | {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()}
         )
-        identical, different = [], []
+        identical, different, predated = [], [], {}
         for name in names:
             a, b = release / name, rebuilt / name
             same = a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+            if not same and name == "manifest.json" and a.is_file() and b.is_file():
+                fields = _predated_fields(manifest, json.loads(b.read_text(encoding="utf-8")))
+                if fields and a.read_bytes() == _without(b, fields):
+                    predated[name] = fields
+                    continue
             (identical if same else different).append(name)
-    return Reproduction(identical, different, changed)
+    return Reproduction(identical, different, changed, predated)
+
+
+def _predated_fields(released: dict, rebuilt: dict) -> list[str]:
+    return [key for key in LATER_MANIFEST_FIELDS if key in rebuilt and key not in released]
+
+
+def _without(manifest_path: Path, fields: list[str]) -> bytes:
+    from newscorpus.build import manifest_text
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return manifest_text({k: v for k, v in manifest.items() if k not in fields}).encode("utf-8")
 
 
 def summarize(release: Path) -> list[str]:
