@@ -30,7 +30,7 @@ from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
-from newscorpus.validate import Validation, gate
+from newscorpus.validate import Validation, check_suites, gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
@@ -69,6 +69,7 @@ def build_release(project: Project, version: str, *, corpus_dir: Path | None = N
             " (see README: Versioning)"
         )
     schema = project.schema
+    check_suites(project)  # the gate must be able to run before any work is done
     articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     exports = export_paths(project.exports_dir)
     annotations, summary = read_annotations(exports, {a.doc_id: a for a in articles}, schema, project.relative)

@@ -174,8 +174,8 @@ def _check_schema_version(release: str, built_with: str | None, project: Project
 # -- running Great Expectations ----------------------------------------------------
 
 
-def load_definitions(project: Project) -> dict:
-    """validation/ as JSON: suites, validation definitions, checkpoint. Refuses files out of date with the schema."""
+def check_suites(project: Project) -> None:
+    """Refuse to validate with files of validation/ that are out of date with the schema."""
     stale, extra = suites.stale_files(project)
     validation = [p for p in stale if project.relative(p).startswith(suites.VALIDATION_DIR + "/")] + extra
     if validation:
@@ -183,6 +183,11 @@ def load_definitions(project: Project) -> dict:
             f"out of date with schemas/annotation.yaml: {', '.join(project.relative(p) for p in validation)};"
             " run `newscorpus schema --write`"
         )
+
+
+def load_definitions(project: Project) -> dict:
+    """validation/ as JSON: suites, validation definitions, checkpoint."""
+    check_suites(project)
 
     def read(path: str) -> dict:
         return json.loads((project.root / path).read_text(encoding="utf-8"))
@@ -307,7 +312,7 @@ def _outcomes(suite: dict, result) -> tuple[Outcome, ...]:
         details = r.result or {}
         error = _error(r.exception_info)
         samples = tuple(
-            tuple((c, row.get(c)) for c in id_columns if c in row)
+            tuple((c, _plain(row.get(c))) for c in id_columns if c in row)
             for row in details.get("partial_unexpected_index_list") or []
         )[:SAMPLES]
         out.append(
@@ -323,6 +328,13 @@ def _outcomes(suite: dict, result) -> tuple[Outcome, ...]:
             )
         )
     return tuple(out)
+
+
+def _plain(value) -> object:
+    """An id as the report shows it: every engine's missing value reads `null`."""
+    import pandas as pd
+
+    return "null" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
 def _error(info) -> str | None:

@@ -306,12 +306,13 @@ class ViewBuilder:
         )[2]
         speaker_id, speaker = self._str("quotes", "speaker_id"), self._str("quotes", "speaker")
         # The speaker is the name of the speaker mention's chain: the text of its cluster head.
+        # Where the mention or a sound head is missing, entities' own checks report it: null here.
+        clusters = self._str("entities", "cluster_id")
         mention = pc.index_in(_key(doc_id, speaker_id), value_set=self._entity_keys)
-        head = pc.index_in(
-            _key(doc_id, pc.take(self._str("entities", "cluster_id"), mention)), value_set=self._entity_keys
-        )
+        head = pc.index_in(_key(doc_id, pc.take(clusters, mention)), value_set=self._entity_keys)
+        sound = pc.fill_null(pc.equal(pc.take(clusters, head), pc.take(self._str("entities", "id"), head)), False)
         names_chain = pc.fill_null(pc.equal(speaker, pc.take(self._str("entities", "text"), head)), False)
-        names_chain = pc.if_else(head.is_null(), pa.scalar(None, pa.bool_()), names_chain)
+        names_chain = pc.if_else(sound, names_chain, pa.scalar(None, pa.bool_()))
         return {
             "doc_in_documents": in_docs,
             "doc_text_length": length,
