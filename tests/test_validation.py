@@ -83,8 +83,8 @@ def test_value_sets_are_the_schema_s():
     assert expectation("quotes", "quotes.kind.in_schema")["kwargs"]["value_set"] == ["direct", "indirect", "mixed"]
     roles = {role for spec in RAW["event_types"].values() for role in spec["roles"]}
     assert set(expectation("event_arguments", "event_arguments.role.in_schema")["kwargs"]["value_set"]) == roles
-    pairs = expectation("event_arguments", "event_arguments.role.allowed_for_event_type")["kwargs"]["value_pairs_set"]
-    assert sorted(map(tuple, pairs)) == sorted((t, r) for t, spec in RAW["event_types"].items() for r in spec["roles"])
+    pairs = expectation("event_arguments", "event_arguments.role.allowed_for_event_type")["kwargs"]["value_set"]
+    assert sorted(pairs) == sorted(f"{t}:{r}" for t, spec in RAW["event_types"].items() for r in spec["roles"])
 
 
 def test_schema_check_covers_the_suites_and_write_removes_stale_ones(tmp_path):

@@ -1,4 +1,4 @@
-"""Reading a release folder back: checksums, reproduction from inputs, a loading summary."""
+"""Reading a release folder back: checksums, the manifest validation view, reproduction from inputs, a summary."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from newscorpus.errors import ReleaseError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
+from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS
 
 
 def read_manifest(release: Path) -> dict:
@@ -95,6 +99,42 @@ def _without(manifest_path: Path, fields: list[str]) -> bytes:
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     return manifest_text({k: v for k, v in manifest.items() if k not in fields}).encode("utf-8")
+
+
+def manifest_view(release: Path, manifest: dict, required: list[str], data_files: list[str]) -> pa.Table:
+    """The validation view of the `manifest` suite: one row per file that the manifest lists, that the
+    folder holds, or that every release must hold, with what matches (null where it does not apply)."""
+    outputs = {e["path"]: e for e in manifest.get("outputs", []) if isinstance(e, dict) and "path" in e}
+    on_disk = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - {"manifest.json"}
+    rows: dict[str, list] = {name: [] for name in ("path", "listed", "present", "sha256_matches", "bytes_match")}
+    rows["rows_match"] = []
+    for path in sorted(set(outputs) | on_disk | set(required)):
+        entry, file = outputs.get(path), release / path
+        present = path in on_disk
+        checked = entry is not None and present
+        rows["path"].append(path)
+        rows["listed"].append(entry is not None)
+        rows["present"].append(present)
+        rows["sha256_matches"].append(_sha256(file) == entry.get("sha256") if checked else None)
+        rows["bytes_match"].append(file.stat().st_size == entry.get("bytes") if checked else None)
+        counted = checked and (path in data_files or "rows" in entry)
+        rows["rows_match"].append(_parquet_rows(file) == entry.get("rows") if counted else None)
+    return pa.table(rows, schema=pa.schema([*MANIFEST_FIELDS, *MANIFEST_CHECKS]))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parquet_rows(path: Path) -> int | None:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError):
+        return None
 
 
 def summarize(release: Path) -> list[str]:

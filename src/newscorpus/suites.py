@@ -19,7 +19,14 @@ import pyarrow as pa
 from newscorpus.ingest import DOC_ID_PATTERN
 from newscorpus.project import Project
 from newscorpus.schema import AnnotationSchema
-from newscorpus.validation_view import LAYERS, MANIFEST_SUITE, PUBLISHED_PRECISIONS, TABLE_SUITES, view_specs
+from newscorpus.validation_view import (
+    LAYERS,
+    MANIFEST_SUITE,
+    PUBLISHED_PRECISIONS,
+    ROLE_SEPARATOR,
+    TABLE_SUITES,
+    view_specs,
+)
 
 VALIDATION_DIR = "validation"
 CHECKPOINT_NAME = "release"
@@ -168,14 +175,13 @@ def _content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
             _in_set("events.realis.in_schema", "realis", schema.realis, "The realis is one of the schema's."),
         ]  # fmt: skip
     if name == "event_arguments":
-        pairs = [[event, role] for event, spec in schema.event_types.items() for role in spec.roles]
+        pairs = [f"{event}{ROLE_SEPARATOR}{role}" for event, spec in schema.event_types.items() for role in spec.roles]
         return [
             _unique("event_arguments.argument.unique", ["doc_id", "event_id", "role", "entity_id"],
                     "An event names each (role, mention) once."),
             _in_set("event_arguments.role.in_schema", "role", schema.roles, "The role is a role of the schema."),
-            _expect("event_arguments.role.allowed_for_event_type", "expect_column_pair_values_to_be_in_set",
-                    "The role is allowed for the event's type.", column_A="event_type", column_B="role",
-                    value_pairs_set=pairs, ignore_row_if="either_value_is_missing"),
+            _in_set("event_arguments.role.allowed_for_event_type", "event_type_role", pairs,
+                    "The role is allowed for the event's type (event_type_role is type:role)."),
             _true("event_arguments.entity_id.in_document", "entity_id_in_document",
                   "entity_id is a mention of the same document."),
         ]  # fmt: skip

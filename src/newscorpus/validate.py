@@ -24,7 +24,7 @@ from newscorpus import suites
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
-from newscorpus.validation_view import MANIFEST_SUITE, TABLE_SUITES, ViewBuilder, manifest_view
+from newscorpus.validation_view import MANIFEST_SUITE, TABLE_SUITES, ViewBuilder
 
 ENGINE = "great_expectations"
 SAMPLES = 5
@@ -115,24 +115,22 @@ def validate_release(
 ) -> Validation:
     """Every suite, the manifest's included, on a release folder."""
     from newscorpus.build import data_file
-    from newscorpus.release import read_manifest
+    from newscorpus.release import manifest_view, read_manifest
 
     manifest = read_manifest(release)
     _check_schema_version(release.name, manifest.get("schema_version"), project)
-    tables = {}
-    for config in CONFIGS:
-        path = release / data_file(config)
-        try:
-            tables[config] = pq.read_table(path)
-        except (OSError, pa.ArrowException) as exc:
-            raise ReleaseError(
-                f"{release.name}/{data_file(config)}: cannot be read ({exc}); nothing validated"
-            ) from None
-    builder = ViewBuilder(project.schema, tables)
+    builder = ViewBuilder(project.schema, {c: _read(release, data_file(c)) for c in CONFIGS})
     views: dict[str, Callable[[], pa.Table]] = {name: _deferred(builder, name) for name in TABLE_SUITES}
     data_files = [data_file(c) for c in CONFIGS]
     views[MANIFEST_SUITE] = lambda: manifest_view(release, manifest, [*data_files, "README.md"], data_files)
     return run_suites(project, release.name, views, data_docs=data_docs, today=today)
+
+
+def _read(release: Path, name: str) -> pa.Table:
+    try:
+        return pq.read_table(release / name)
+    except (OSError, pa.ArrowException) as exc:
+        raise ReleaseError(f"{release.name}/{name}: cannot be read ({exc}); nothing validated") from None
 
 
 def validate_tables(
