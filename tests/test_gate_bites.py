@@ -133,6 +133,22 @@ def test_an_extra_column(tmp_path):
     assert failures(release) == ["FAILED quotes.columns: missing columns [], unexpected columns ['note']"]
 
 
+def test_a_renamed_column_is_reported_not_a_crash(tmp_path):
+    release = copy_release(tmp_path)
+    table = pq.read_table(release / data_file("events"))
+    write_table(
+        release, "events", table.rename_columns(["modality" if c == "realis" else c for c in table.column_names])
+    )
+    heads = failures(release)
+    missing = 'could not be evaluated: Error: The column "realis" in BatchData does not exist.'
+    assert heads[:2] == [
+        f"FAILED documents.events.match_flat: 1 of 1 rows: doc_id={SEED_ID}",  # the flat rows lack realis
+        "FAILED events.columns: missing columns ['realis'], unexpected columns ['modality']",
+    ]
+    assert heads[2].startswith("FAILED events.realis.type: could not be evaluated: ")
+    assert heads[3:] == [f"FAILED events.realis.not_null: {missing}", f"FAILED events.realis.in_schema: {missing}"]
+
+
 # -- non-null and unique ids ---------------------------------------------------------
 
 

@@ -189,10 +189,9 @@ class ViewBuilder:
         if name == "event_arguments":
             own = self._arguments()
         else:
-            own = dict((f.name, a) for f, a in mirror_columns(self.tables[name]))
+            own = {field.name: values for field, values in mirror_columns(self.tables[name])}
         computed = getattr(self, f"_{name}")(own)
-        columns = {**own, **computed}
-        return pa.table(columns).select([c for c in [*own, *(f.name for f in spec.computed)]])
+        return pa.table({**own, **computed}).select([*own, *(f.name for f in spec.computed)])
 
     # -- shared lookups -----------------------------------------------------
     def _str(self, table: str, path: str) -> pa.Array:
