@@ -302,6 +302,7 @@ def generate(docs: int, out: Path, seed: int = 0) -> Path:
     (out / "seeds").mkdir(parents=True, exist_ok=True)
     (out / "annotation" / "exports").mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "schemas", out / "schemas", dirs_exist_ok=True)
+    shutil.copytree(REPO / "validation", out / "validation", dirs_exist_ok=True)
     shutil.copy2(REPO / "DATACARD.md", out / "DATACARD.md")
     shutil.copy2(REPO / "annotation" / "GUIDELINES.md", out / "annotation" / "GUIDELINES.md")
     export = out / "annotation" / "exports" / EXPORT_NAME

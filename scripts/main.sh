@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: rebuild every committed release from the inputs in the repository and
-# check it byte for byte, verify its checksums, and load it with datasets.load_dataset.
+# The main job: verify and validate every committed release, rebuild the latest from the
+# inputs in the repository and check it byte for byte, and load it with datasets.load_dataset.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
@@ -13,6 +13,7 @@ fi
 for release in $releases; do
   echo "== $release"
   newscorpus verify "$release"
+  newscorpus validate "$release"
 done
 latest=$(echo "$releases" | tail -n 1)
 echo "== rebuilding $latest from seeds/ and annotation/exports/"

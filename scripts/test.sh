@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, derived files, then every test. Installs what the tests need on first use.
+# The whole test suite: lint, derived files, validation of every committed release, then every test. Installs what the tests need on first use.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
@@ -7,4 +7,8 @@ ruff check .
 ruff format --check .
 newscorpus schema
 newscorpus card --check
+# The data gate: every committed release passes the Great Expectations suites.
+for release in $(find corpus -mindepth 1 -maxdepth 1 -type d -name 'v*' | sort -V); do
+  newscorpus validate "$release"
+done
 python -m pytest "$@"

@@ -27,9 +27,19 @@ def isolated_environment(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+def copy_static(target: Path) -> Project:
+    """What every project needs besides its data: schema, suites, card, guidelines, labeling config."""
+    shutil.copytree(REPO / "schemas", target / "schemas")
+    shutil.copytree(REPO / "validation", target / "validation")
+    (target / "annotation").mkdir(parents=True, exist_ok=True)
+    for name in ("annotation/GUIDELINES.md", "annotation/label_config.xml", "DATACARD.md"):
+        shutil.copy2(REPO / name, target / name)
+    return Project(target)
+
+
 def copy_project(target: Path, *, with_corpus: bool = False) -> Project:
-    """A working copy of the repository's inputs (seeds, schema, exports, card) in `target`."""
-    for name in ("seeds", "schemas", "annotation"):
+    """A working copy of the repository's inputs (seeds, schema, exports, card, suites) in `target`."""
+    for name in ("seeds", "schemas", "annotation", "validation"):
         shutil.copytree(REPO / name, target / name)
     shutil.copy2(REPO / "DATACARD.md", target / "DATACARD.md")
     if with_corpus:

@@ -21,6 +21,7 @@ CASES = sorted(p for p in SUITE.iterdir() if p.is_dir() and not p.name.startswit
 
 def make_project(case: Path, root: Path) -> Path:
     shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "validation", root / "validation")
     shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
     shutil.copytree(SUITE / "_base" / "seeds", root / "seeds")
     shutil.copytree(SUITE / "_base" / "exports", root / "annotation" / "exports")

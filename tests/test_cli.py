@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from importlib.metadata import version
 
 from newscorpus.cli import _parser, main
 from tests.conftest import REPO, copy_project
@@ -19,6 +20,7 @@ def test_build_reports_what_it_used_and_wrote(tmp_path, capsys):
         "read 2 export(s), 2 task(s): 1 document(s) annotated\n"
         "not used: 0 other submitted annotation(s), 0 cancelled, 0 draft(s), 0 prediction(s),"
         " 1 task(s) superseded by a newer export\n"
+        f"v0.9.0: 144 of 144 expectations passed in 5 suites (great_expectations {version('great_expectations')})\n"
         "wrote corpus/v0.9.0 (documents 1, entities 66, events 15, quotes 8 rows)\n"
     )
 
@@ -38,18 +40,20 @@ def test_schema_check_and_stale_files(tmp_path, capsys):
     code, out, _ = run(capsys, "--root", str(root), "schema")
     assert (code, out) == (
         0,
-        "up to date with schemas/annotation.yaml 1.0.0: annotation/label_config.xml, schemas/arrow_schema.txt\n",
+        "up to date with schemas/annotation.yaml 1.0.0: annotation/label_config.xml, schemas/arrow_schema.txt,"
+        " validation/ (13 files)\n",
     )
     yaml_path = root / "schemas" / "annotation.yaml"
     yaml_path.write_text(yaml_path.read_text("utf-8").replace("  LOC: ", "  EVENT: A named event.\n  LOC: "), "utf-8")
     code, out, err = run(capsys, "--root", str(root), "schema")
     assert (code, out) == (1, "")
     assert err == (
-        "error: out of date with schemas/annotation.yaml: annotation/label_config.xml;"
-        " run `newscorpus schema --write`\n"
+        "error: out of date with schemas/annotation.yaml: annotation/label_config.xml,"
+        " validation/suites/entities.json; run `newscorpus schema --write`\n"
     )
     assert run(capsys, "--root", str(root), "schema", "--write")[0] == 0
     assert 'value="EVENT"' in (root / "annotation" / "label_config.xml").read_text("utf-8")
+    assert '"EVENT"' in (root / "validation" / "suites" / "entities.json").read_text("utf-8")
     assert run(capsys, "--root", str(root), "schema")[0] == 0
 
 

@@ -26,6 +26,7 @@ CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 def project_for(case: Path, root: Path) -> Project:
     shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "validation", root / "validation")
     shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
     shutil.copytree(case / "seeds", root / "seeds")
     shutil.copytree(case / "exports", root / "annotation" / "exports")

@@ -8,7 +8,6 @@ text, and offsets are code points into it.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from newscorpus.build import build_release
 from newscorpus.ingest import parse_article
 from newscorpus.project import Project
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_static
 
 SCHEMA = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
 WORDS = ["Zvešan", "Đurić", "Priština", "наш", "北京", "🙂", "🇷🇸", "e\u0301", "“quote”", "’s", "NATO", "a", "the"]
@@ -134,12 +133,10 @@ def test_random_annotations_come_back_exactly(case):
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        shutil.copytree(REPO / "schemas", root / "schemas")
-        shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
+        copy_static(root)
         (root / "seeds").mkdir()
         (root / "seeds" / "p1.txt").write_bytes(raw.encode("utf-8"))
         (root / "annotation" / "exports").mkdir(parents=True)
-        shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
         (root / "annotation" / "exports" / "20260101T000000Z-project-1.json").write_text(
             json.dumps(export, ensure_ascii=False), encoding="utf-8"
         )

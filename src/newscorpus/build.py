@@ -31,6 +31,7 @@ from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
+from newscorpus.validate import Validation, check_suites, gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
@@ -45,6 +46,7 @@ class Release:
     path: Path
     rows: dict[str, int]
     summary: ExportSummary
+    validation: Validation | None = None
 
 
 def data_file(config: str) -> str:
@@ -76,6 +78,7 @@ def build_release(
             " (see README: Versioning)"
         )
     schema = project.schema
+    check_suites(project)  # the gate must be able to run before any work is done
     articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     exports = export_paths(project.exports_dir)
     annotations, summary = read_annotations(exports, {a.doc_id: a for a in articles}, schema, project.relative)
@@ -106,11 +109,13 @@ def build_release(
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
         tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
         try:
-            write_release(tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard, changes)
+            validation = write_release(
+                tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard, changes
+            )
             os.rename(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return Release(version, target, {c: tables[c].num_rows for c in CONFIGS}, summary)
+    return Release(version, target, {c: tables[c].num_rows for c in CONFIGS}, summary, validation)
 
 
 @contextlib.contextmanager
@@ -170,7 +175,7 @@ def write_release(
     extras: dict[str, str] | None = None,
     datacard: str | None = None,
     changes: ReleaseDiff | None = None,
-) -> None:
+) -> Validation:
     folder.mkdir(parents=True)
     for config in CONFIGS:
         path = folder / data_file(config)
@@ -186,6 +191,8 @@ def write_release(
         text = croissant.for_release(folder, schema, version, {c: data_file(c) for c in CONFIGS}, datacard)
         (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
         written.append((croissant.FILE_NAME, None))
+    # The gate: the files just written, read back, must pass the suites before anything is published.
+    validation = gate(project, {c: pq.read_table(folder / data_file(c)) for c in CONFIGS}, f"v{version}")
     manifest = {
         "name": "newscorpus",
         "version": version,
@@ -198,10 +205,15 @@ def write_release(
             {**_file_entry(folder / name, name), **({"rows": tables[c].num_rows} if c else {})} for name, c in written
         ],
         "annotation": summary.as_dict(),
+        "validation": validation.summary(),
     }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    (folder / "manifest.json").write_text(text, encoding="utf-8")
+    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
     _fsync_tree(folder)
+    return validation
+
+
+def manifest_text(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("release", type=Path)
     reproduce.set_defaults(run=_reproduce)
 
+    validate = commands.add_parser(
+        "validate", help="run the Great Expectations suites on a release; exit 1 if any fails"
+    )
+    validate.add_argument("release", type=Path)
+    validate.add_argument("--data-docs", type=Path, metavar="DIR", help="also write Great Expectations Data Docs here")
+    validate.set_defaults(run=_validate)
+
     show = commands.add_parser("show", help="load a release with datasets.load_dataset and summarize it")
     show.add_argument("release", type=Path)
     show.set_defaults(run=_show)
@@ -96,27 +103,36 @@ def _build(args, project: Project) -> int:
     release = build_release(project, args.version, corpus_dir=args.corpus_dir)
     for line in release.summary.lines():
         print(line)
+    print(release.validation.headline())
     rows = ", ".join(f"{config} {count}" for config, count in release.rows.items())
     print(f"wrote {project.relative(release.path)} ({rows} rows)")
     return 0
 
 
 def _schema(args, project: Project) -> int:
+    from newscorpus.suites import VALIDATION_DIR, derived_files, stale_files
+
     schema = project.schema
-    derived = {project.label_config_path: schema.label_config(), project.arrow_snapshot_path: schema.arrow_snapshot()}
+    stale, extra = stale_files(project)
     if args.write:
-        for path, text in derived.items():
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {project.relative(path)}")
+        for path, text in derived_files(project).items():
+            if path in stale:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {project.relative(path)}")
+        for path in extra:
+            path.unlink()
+            print(f"removed {project.relative(path)} (no longer derived)")
         return 0
-    stale = [project.relative(p) for p, text in derived.items() if not p.is_file() or p.read_text("utf-8") != text]
-    if stale:
+    if stale or extra:
+        names = [project.relative(p) for p in stale] + [f"{project.relative(p)} (no longer derived)" for p in extra]
         raise SchemaError(
-            f"out of date with schemas/annotation.yaml: {', '.join(stale)}; run `newscorpus schema --write`"
+            f"out of date with schemas/annotation.yaml: {', '.join(names)}; run `newscorpus schema --write`"
         )
-    print(
-        f"up to date with schemas/annotation.yaml {schema.schema_version}: {', '.join(map(project.relative, derived))}"
-    )
+    derived = [project.relative(p) for p in derived_files(project)]
+    validation = [name for name in derived if name.startswith(f"{VALIDATION_DIR}/")]
+    names = [name for name in derived if name not in validation] + [f"{VALIDATION_DIR}/ ({len(validation)} files)"]
+    print(f"up to date with schemas/annotation.yaml {schema.schema_version}: {', '.join(names)}")
     return 0
 
 
@@ -144,7 +160,25 @@ def _reproduce(args, project: Project) -> int:
     if result.different:
         print(f"error: {len(result.different)} file(s) of {args.release.name} are not reproduced", file=sys.stderr)
         return 1
-    print(f"{args.release.name}: all {len(result.identical)} files rebuilt byte for byte")
+    for name, fields in result.predated.items():
+        print(f"{name}: byte for byte without {', '.join(fields)}, which {args.release.name} predates")
+    total = len(result.identical) + len(result.predated)
+    print(f"{args.release.name}: all {total} files rebuilt byte for byte")
+    return 0
+
+
+def _validate(args, project: Project) -> int:
+    from newscorpus.validate import validate_release
+
+    validation = validate_release(project, args.release, data_docs=args.data_docs)
+    for line in validation.report():
+        print(line)
+    if args.data_docs is not None:
+        print(f"data docs: {args.data_docs / 'index.html'}")
+    if not validation.success:
+        failed = len(validation.failures)
+        print(f"error: {args.release.name} fails validation ({failed} of {validation.expectations})", file=sys.stderr)
+        return 1
     return 0
 
 

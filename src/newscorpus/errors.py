@@ -21,6 +21,10 @@ class PublishError(CorpusError):
     """A release cannot be published to the Hub (bad repo id, no token, refused, or the version exists)."""
 
 
+class ValidationError(CorpusError):
+    """A release fails its Great Expectations suites; the message is the report (expectations, rows, ids)."""
+
+
 class LabelStudioError(CorpusError):
     """The Label Studio server cannot be reached or refused a request."""
 

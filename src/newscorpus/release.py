@@ -1,16 +1,20 @@
-"""Reading a release folder back: checksums, reproduction from inputs, a loading summary."""
+"""Reading a release folder back: checksums, the manifest validation view, reproduction from inputs, a summary."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from newscorpus.errors import ReleaseError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
+from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS
 
 
 def read_manifest(release: Path) -> dict:
@@ -45,11 +49,16 @@ def verify(release: Path) -> list[str]:
     return problems
 
 
+# Manifest fields added after some releases were built: such a release is compared without them.
+LATER_MANIFEST_FIELDS = ("validation",)
+
+
 @dataclass(frozen=True)
 class Reproduction:
     identical: list[str]
     different: list[str]
     changed_inputs: list[str]
+    predated: dict[str, list[str]] = field(default_factory=dict)  # file -> fields the release predates
 
 
 def reproduce(project: Project, release: Path) -> Reproduction:
@@ -75,12 +84,64 @@ def reproduce(project: Project, release: Path) -> Reproduction:
             {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
             | {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()}
         )
-        identical, different = [], []
+        identical, different, predated = [], [], {}
         for name in names:
             a, b = release / name, rebuilt / name
             same = a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+            if not same and name == "manifest.json" and a.is_file() and b.is_file():
+                fields = _predated_fields(manifest, json.loads(b.read_text(encoding="utf-8")))
+                if fields and a.read_bytes() == _without(b, fields):
+                    predated[name] = fields
+                    continue
             (identical if same else different).append(name)
-    return Reproduction(identical, different, changed)
+    return Reproduction(identical, different, changed, predated)
+
+
+def _predated_fields(released: dict, rebuilt: dict) -> list[str]:
+    return [key for key in LATER_MANIFEST_FIELDS if key in rebuilt and key not in released]
+
+
+def _without(manifest_path: Path, fields: list[str]) -> bytes:
+    from newscorpus.build import manifest_text
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return manifest_text({k: v for k, v in manifest.items() if k not in fields}).encode("utf-8")
+
+
+def manifest_view(release: Path, manifest: dict, required: list[str], data_files: list[str]) -> pa.Table:
+    """The validation view of the `manifest` suite: one row per file that the manifest lists, that the
+    folder holds, or that every release must hold, with what matches (null where it does not apply)."""
+    outputs = {e["path"]: e for e in manifest.get("outputs", []) if isinstance(e, dict) and "path" in e}
+    on_disk = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - {"manifest.json"}
+    rows: dict[str, list] = {name: [] for name in ("path", "listed", "present", "sha256_matches", "bytes_match")}
+    rows["rows_match"] = []
+    for path in sorted(set(outputs) | on_disk | set(required)):
+        entry, file = outputs.get(path), release / path
+        present = path in on_disk
+        checked = entry is not None and present
+        rows["path"].append(path)
+        rows["listed"].append(entry is not None)
+        rows["present"].append(present)
+        rows["sha256_matches"].append(_sha256(file) == entry.get("sha256") if checked else None)
+        rows["bytes_match"].append(file.stat().st_size == entry.get("bytes") if checked else None)
+        counted = checked and (path in data_files or "rows" in entry)
+        rows["rows_match"].append(_parquet_rows(file) == entry.get("rows") if counted else None)
+    return pa.table(rows, schema=pa.schema([*MANIFEST_FIELDS, *MANIFEST_CHECKS]))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parquet_rows(path: Path) -> int | None:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError):
+        return None
 
 
 def summarize(release: Path) -> list[str]:

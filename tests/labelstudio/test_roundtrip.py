@@ -18,7 +18,7 @@ from datasets import load_dataset
 from newscorpus.cli import main
 from newscorpus.labelstudio import ADJUDICATION_RULE
 from newscorpus.project import Project
-from tests.conftest import REPO
+from tests.conftest import copy_static
 
 pytestmark = pytest.mark.labelstudio
 
@@ -41,13 +41,8 @@ def run(capsys, *argv):
 
 def make_project(root: Path) -> Project:
     """Schema, label config and card of the repository; two new articles; no export yet."""
-    import shutil
 
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    (root / "annotation").mkdir(parents=True)
-    shutil.copy2(REPO / "annotation" / "label_config.xml", root / "annotation" / "label_config.xml")
-    shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
-    shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
+    copy_static(root)
     (root / "seeds").mkdir()
     (root / "seeds" / f"{UNICODE_DOC}.txt").write_text(f"date 2024-03-05\n{UNICODE_TEXT}\n", encoding="utf-8")
     (root / "seeds" / f"{ACCEPT_DOC}.txt").write_text(f"date 2024-03\r\n{ACCEPT_TEXT}\r\n", encoding="utf-8")

@@ -1,0 +1,420 @@
+"""The gate bites: each test corrupts a copy of a valid release in exactly one way and checks
+that exactly the matching expectation fails, with the right ids in the report.
+
+A corruption rewrites the Parquet with pyarrow, the same change in the nested `documents`
+config and in the flat config (as a build would have written it), then brings the
+manifest's checksums up to date, so that the one defect is all that is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from newscorpus.build import PARQUET_OPTIONS, build_release, data_file
+from newscorpus.project import Project
+from newscorpus.validate import validate_release
+from tests.conftest import REPO, SEED_ID
+from tests.test_golden import project_for
+
+COMMITTED = REPO / "corpus" / "v0.1.0"
+TODAY = dt.date(2026, 11, 29)
+ENTITIES = "entities/train-00000-of-00001.parquet"
+
+
+def failures(release: Path) -> list[str]:
+    """The first line of each failing expectation's report, in suite order."""
+    validation = validate_release(Project(REPO), release, today=TODAY)
+    return [outcome.lines()[0] for outcome in validation.failures]
+
+
+def copy_release(tmp_path: Path, source: Path = COMMITTED) -> Path:
+    release = tmp_path / source.name
+    shutil.copytree(source, release)
+    return release
+
+
+def _relaxed(type_: pa.DataType) -> pa.DataType:
+    """The same type with every field nullable, so that a test can write a null where none belongs."""
+    if pa.types.is_struct(type_):
+        return pa.struct([pa.field(f.name, _relaxed(f.type)) for f in type_])
+    if pa.types.is_list(type_):
+        return pa.list_(pa.field("item", _relaxed(type_.value_type)))
+    return type_
+
+
+def write_table(release: Path, config: str, table: pa.Table) -> None:
+    """Replace a config's Parquet file and update its manifest entry (sha256, bytes, rows)."""
+    path = release / data_file(config)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
+    manifest_path = release / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for entry in manifest["outputs"]:
+        if entry["path"] == data_file(config):
+            data = path.read_bytes()
+            entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), rows=table.num_rows)
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def edit_rows(release: Path, config: str, edit: Callable[[list[dict]], None]) -> None:
+    table = pq.read_table(release / data_file(config))
+    rows = table.to_pylist()
+    edit(rows)
+    try:
+        edited = pa.Table.from_pylist(rows, schema=table.schema)
+        pq.write_table(edited, pa.BufferOutputStream())  # a null where the schema forbids one fails here
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        relaxed = pa.schema([pa.field(f.name, _relaxed(f.type)) for f in table.schema], metadata=table.schema.metadata)
+        edited = pa.Table.from_pylist(rows, schema=relaxed)
+    write_table(release, config, edited)
+
+
+def edit_record(release: Path, layer: str, record_id: str, *, doc_id: str = SEED_ID, nested: bool = True, **changes):
+    """Change one record in the flat config and (unless nested=False) the same record in `documents`."""
+
+    def apply(records: list[dict]) -> None:
+        matches = [r for r in records if r["id"] == record_id and r.get("doc_id", doc_id) == doc_id]
+        assert len(matches) == 1, f"no single record {record_id} in {layer}"
+        for key, value in changes.items():
+            if callable(value):
+                matches[0][key] = value(matches[0][key])
+            else:
+                matches[0][key] = value
+
+    edit_rows(release, layer, apply)
+    if nested:
+        edit_rows(release, "documents", lambda docs: apply(next(d for d in docs if d["doc_id"] == doc_id)[layer]))
+
+
+def shift(span: dict) -> dict:
+    return {**span, "start": span["start"] + 1, "end": span["end"] + 1}
+
+
+# -- the committed release passes; the helpers alone change nothing ------------------
+
+
+def test_an_untouched_copy_passes(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e05")  # rewritten through the helpers, unchanged
+    assert failures(release) == []
+
+
+# -- columns and types ---------------------------------------------------------------
+
+
+def test_a_column_of_another_type(tmp_path):
+    release = copy_release(tmp_path)
+    table = pq.read_table(release / ENTITIES)
+    index = table.schema.get_field_index("start")
+    write_table(release, "entities", table.set_column(index, "start", table.column("start").cast(pa.int64())))
+    assert failures(release) == ["FAILED entities.start.type: type int64, expected one of Int32Dtype, IntegerType"]
+
+
+def test_a_string_column_stored_as_large_string(tmp_path):
+    release = copy_release(tmp_path)
+    table = pq.read_table(release / data_file("quotes"))
+    index = table.schema.get_field_index("speaker")
+    write_table(release, "quotes", table.set_column(index, "speaker", table.column("speaker").cast(pa.large_string())))
+    assert failures(release) == ["FAILED quotes.speaker.type: type str, expected one of StringDtype, StringType"]
+
+
+def test_an_extra_column(tmp_path):
+    release = copy_release(tmp_path)
+    table = pq.read_table(release / data_file("quotes"))
+    write_table(release, "quotes", table.append_column("note", pa.array(["x"] * table.num_rows)))
+    assert failures(release) == ["FAILED quotes.columns: missing columns [], unexpected columns ['note']"]
+
+
+def test_a_renamed_column_is_reported_not_a_crash(tmp_path):
+    release = copy_release(tmp_path)
+    table = pq.read_table(release / data_file("events"))
+    write_table(
+        release, "events", table.rename_columns(["modality" if c == "realis" else c for c in table.column_names])
+    )
+    heads = failures(release)
+    missing = 'could not be evaluated: Error: The column "realis" in BatchData does not exist.'
+    assert heads[:2] == [
+        f"FAILED documents.events.match_flat: 1 of 1 rows: doc_id={SEED_ID}",  # the flat rows lack realis
+        "FAILED events.columns: missing columns ['realis'], unexpected columns ['modality']",
+    ]
+    assert heads[2].startswith("FAILED events.realis.type: could not be evaluated: ")
+    assert heads[3:] == [f"FAILED events.realis.not_null: {missing}", f"FAILED events.realis.in_schema: {missing}"]
+
+
+# -- non-null and unique ids ---------------------------------------------------------
+
+
+def test_a_null_id(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "events", "v10", id=None)  # v10 has no arguments that would name it
+    assert failures(release) == [f"FAILED events.id.not_null: 1 of 15 rows: doc_id={SEED_ID} id=null"]
+
+
+def test_a_repeated_mention_id(tmp_path):
+    release = copy_release(tmp_path)
+
+    def repeat(records):
+        records.append(dict(next(r for r in records if r["id"] == "e12")))
+
+    edit_rows(release, "entities", repeat)
+    edit_rows(release, "documents", lambda docs: repeat(docs[0]["entities"]))
+    assert failures(release) == [
+        f"FAILED entities.id.unique: 2 of 67 rows: doc_id={SEED_ID} id=e12; doc_id={SEED_ID} id=e12"
+    ]
+
+
+def test_a_repeated_doc_id(tmp_path):
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs.append(dict(docs[0])))
+    assert failures(release) == [f"FAILED documents.doc_id.unique: 2 of 2 rows: doc_id={SEED_ID}; doc_id={SEED_ID}"]
+
+
+# -- span bounds and span text ----------------------------------------------------------
+
+
+def test_a_span_ending_after_the_text(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e64", end=1905 + 3)  # the text has 1905 code points
+    assert failures(release) == [f"FAILED entities.end.within_text: 1 of 66 rows: doc_id={SEED_ID} id=e64"]
+
+
+def test_a_negative_start(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e01", start=-1)
+    assert failures(release) == [f"FAILED entities.start.not_negative: 1 of 66 rows: doc_id={SEED_ID} id=e01"]
+
+
+def test_an_end_before_the_start(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e02", start=84, end=77)
+    assert failures(release) == [f"FAILED entities.end.after_start: 1 of 66 rows: doc_id={SEED_ID} id=e02"]
+
+
+def test_a_shifted_mention(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e05", start=lambda s: s + 1, end=lambda e: e + 1)
+    assert failures(release) == [f"FAILED entities.span.matches_text: 1 of 66 rows: doc_id={SEED_ID} id=e05"]
+
+
+def test_a_shifted_trigger(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "events", "v03", trigger=shift)
+    assert failures(release) == [f"FAILED events.trigger.matches_text: 1 of 15 rows: doc_id={SEED_ID} id=v03"]
+
+
+def test_a_shifted_cue(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "quotes", "q01", cue=shift)
+    assert failures(release) == [f"FAILED quotes.cue.matches_text: 1 of 8 rows: doc_id={SEED_ID} id=q01"]
+
+
+def test_a_cue_past_the_text(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "quotes", "q08", cue=lambda c: {**c, "end": 2000})
+    assert failures(release) == [f"FAILED quotes.cue_end.within_text: 1 of 8 rows: doc_id={SEED_ID} id=q08"]
+
+
+def test_quote_text_that_is_not_the_slice(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "quotes", "q02", text=lambda t: t.replace("Serbia", "Serbia,"))
+    assert failures(release) == [f"FAILED quotes.span.matches_text: 1 of 8 rows: doc_id={SEED_ID} id=q02"]
+
+
+def test_offsets_are_code_points(tmp_path):
+    """In a text with non-ASCII letters, a span off by the UTF-8 byte count of 'š' fails."""
+    release = build_golden(tmp_path, "unicode_pronoun_speaker")
+    text = pq.read_table(release / data_file("documents")).column("text")[0].as_py()
+    start = text.index("Ana Đurić")
+    assert len(text[:start].encode("utf-8")) > start  # bytes and code points differ before it
+    edit_record(release, "entities", "E2", doc_id="u1", start=start + 1, end=start + 1 + len("Ana Đurić"))
+    assert failures(release) == ["FAILED entities.span.matches_text: 1 of 8 rows: doc_id=u1 id=E2"]
+
+
+# -- labels, event types, roles, quote kinds within the schema ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "record_id", "change", "expected"),
+    [
+        ("entities", "e10", {"type": "COUNTRY"}, "entities.type.in_schema: 1 of 66 rows: doc_id={} id=e10"),
+        (
+            "entities",
+            "e11",
+            {"mention_type": "NAME"},
+            "entities.mention_type.in_schema: 1 of 66 rows: doc_id={} id=e11",
+        ),
+        ("events", "v10", {"type": "Conflict.Riot"}, "events.type.in_schema: 1 of 15 rows: doc_id={} id=v10"),
+        ("events", "v04", {"realis": "maybe"}, "events.realis.in_schema: 1 of 15 rows: doc_id={} id=v04"),
+        ("quotes", "q05", {"kind": "paraphrase"}, "quotes.kind.in_schema: 1 of 8 rows: doc_id={} id=q05"),
+    ],
+)
+def test_a_label_outside_the_schema(tmp_path, layer, record_id, change, expected):
+    release = copy_release(tmp_path)
+    edit_record(release, layer, record_id, **change)
+    assert failures(release) == ["FAILED " + expected.format(SEED_ID)]
+
+
+def test_a_role_not_allowed_for_the_event_type(tmp_path):
+    release = copy_release(tmp_path)
+    # Victim is a role of the schema, but not of Conflict.Attack.
+    edit_record(release, "events", "v02", arguments=lambda args: [{**args[0], "role": "Victim"}, *args[1:]])
+    assert failures(release) == [
+        "FAILED event_arguments.role.allowed_for_event_type: 1 of 30 rows:"
+        f" doc_id={SEED_ID} event_id=v02 role=Victim entity_id=e13"
+    ]
+
+
+def test_a_role_unknown_to_the_schema_fails_both_role_checks(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "events", "v08", arguments=[{"role": "Bystander", "entity_id": "e27"}])
+    sample = f"doc_id={SEED_ID} event_id=v08 role=Bystander entity_id=e27"
+    assert failures(release) == [
+        f"FAILED event_arguments.role.in_schema: 1 of 30 rows: {sample}",
+        f"FAILED event_arguments.role.allowed_for_event_type: 1 of 30 rows: {sample}",
+    ]
+
+
+def test_a_language_and_a_precision_outside_the_schema(tmp_path):
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs[0].update(language="fr", published_precision="week"))
+    assert failures(release) == [
+        f"FAILED documents.published_precision.in_set: 1 of 1 rows: doc_id={SEED_ID}",
+        f"FAILED documents.language.in_schema: 1 of 1 rows: doc_id={SEED_ID}",
+    ]
+
+
+# -- references ----------------------------------------------------------------------------
+
+
+def test_a_dangling_speaker(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "quotes", "q03", speaker_id="e99")
+    assert failures(release) == [f"FAILED quotes.speaker_id.in_document: 1 of 8 rows: doc_id={SEED_ID} id=q03"]
+
+
+def test_a_speaker_that_is_not_the_chain_name(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "quotes", "q03", speaker="Peskov")  # the chain's head is "Dmitry Peskov"
+    assert failures(release) == [f"FAILED quotes.speaker.names_chain: 1 of 8 rows: doc_id={SEED_ID} id=q03"]
+
+
+def test_a_dangling_argument(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "events", "v08", arguments=[{"role": "Victim", "entity_id": "e99"}])
+    assert failures(release) == [
+        "FAILED event_arguments.entity_id.in_document: 1 of 30 rows:"
+        f" doc_id={SEED_ID} event_id=v08 role=Victim entity_id=e99"
+    ]
+
+
+def test_a_dangling_cluster_id(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e07", cluster_id="e99")
+    assert failures(release) == [f"FAILED entities.cluster_id.in_document: 1 of 66 rows: doc_id={SEED_ID} id=e07"]
+
+
+def test_a_cluster_id_that_is_no_chain_head(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e07", cluster_id="e08")  # e08 exists, but its chain's head is e01
+    assert failures(release) == [f"FAILED entities.cluster_id.is_chain_head: 1 of 66 rows: doc_id={SEED_ID} id=e07"]
+
+
+def test_a_reference_into_another_document(tmp_path):
+    release = build_golden(tmp_path, "newest_export_wins")  # c1 has mentions B and N, c2 has P
+    edit_record(release, "entities", "P", doc_id="c2", cluster_id="B")
+    assert failures(release) == ["FAILED entities.cluster_id.in_document: 1 of 3 rows: doc_id=c2 id=P"]
+
+
+def build_golden(tmp_path: Path, case: str) -> Path:
+    built = build_release(project_for(REPO / "tests" / "golden" / case, tmp_path / "repo"), "1.0.0").path
+    return copy_release(tmp_path / "copy", built)
+
+
+# -- documents: checksum and date ---------------------------------------------------------
+
+
+def test_a_text_sha256_that_does_not_match(tmp_path):
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs[0].update(text_sha256="0" * 64))
+    assert failures(release) == [f"FAILED documents.text_sha256.matches_text: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+@pytest.mark.parametrize("published", [TODAY + dt.timedelta(days=1), dt.date(1, 1, 1), dt.date(9999, 12, 31)])
+def test_a_date_in_the_future_or_no_real_date(tmp_path, published):
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs[0].update(published=published))
+    assert failures(release) == [f"FAILED documents.published.in_range: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+def test_a_date_that_does_not_fit_its_precision(tmp_path):
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs[0].update(published_precision="year"))  # 2023-06-01
+    assert failures(release) == [f"FAILED documents.published.matches_precision: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+# -- nested and flat configs agree ---------------------------------------------------------
+
+
+def test_a_flat_row_too_many(tmp_path):
+    release = copy_release(tmp_path)
+    extra = lambda rows: rows.append({**next(r for r in rows if r["id"] == "e12"), "id": "e99"})  # noqa: E731
+    edit_rows(release, "entities", extra)
+    assert failures(release) == [f"FAILED documents.entities.count_matches_flat: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+def test_a_flat_row_missing(tmp_path):
+    release = copy_release(tmp_path)
+    edit_rows(release, "quotes", lambda rows: rows.remove(next(r for r in rows if r["id"] == "q08")))
+    assert failures(release) == [f"FAILED documents.quotes.count_matches_flat: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+def test_a_flat_record_that_differs_from_the_nested_one(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "entities", "e10", nested=False, type="LOC")  # valid, but not what documents says
+    assert failures(release) == [f"FAILED documents.entities.match_flat: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+def test_a_flat_event_that_lost_an_argument(tmp_path):
+    release = copy_release(tmp_path)
+    edit_record(release, "events", "v01", nested=False, arguments=lambda args: args[:2])
+    assert failures(release) == [f"FAILED documents.events.match_flat: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
+# -- the manifest against the files ------------------------------------------------------
+
+
+def edit_manifest(release: Path, change: Callable[[dict], None]) -> None:
+    path = release / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(next(e for e in manifest["outputs"] if e["path"] == ENTITIES))
+    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "check"),
+    [("sha256", "0" * 64, "sha256_matches"), ("bytes", 1, "bytes_match"), ("rows", 65, "rows_match")],
+)
+def test_a_manifest_entry_that_does_not_match_its_file(tmp_path, field, value, check):
+    release = copy_release(tmp_path)
+    edit_manifest(release, lambda entry: entry.update({field: value}))
+    assert failures(release) == [f"FAILED manifest.files.{check}: 1 of 5 rows: path={ENTITIES}"]
+
+
+def test_a_file_the_manifest_does_not_list(tmp_path):
+    release = copy_release(tmp_path)
+    (release / "notes.txt").write_text("stray", encoding="utf-8")
+    assert failures(release) == ["FAILED manifest.files.listed: 1 of 6 rows: path=notes.txt"]
+
+
+def test_a_listed_file_that_is_missing(tmp_path):
+    release = copy_release(tmp_path)
+    (release / "README.md").unlink()
+    assert failures(release) == ["FAILED manifest.files.present: 1 of 5 rows: path=README.md"]
