@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 import newscorpus
-from newscorpus import card, croissant
+from newscorpus import card, croissant, shards
 from newscorpus.card_blocks import Snapshot
 from newscorpus.diff import ReleaseDiff, diff_streams, render_changelog, summary_line
 from newscorpus.errors import ReleaseError
@@ -115,7 +115,7 @@ def build_release(
             summary = conversion.finish()  # every problem of every export, or the summary
             if not summary.documents:
                 raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
-            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": ROW_GROUP_DOCS}
+            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": shards.ROW_GROUP_DOCS}
             previous = earlier[-1] if earlier else None
             changes = diff_streams(
                 previous.version if previous else None,

@@ -77,6 +77,9 @@ class ShardWriter:
         self.shards = 0
         self.writers: dict[str, tuple[pa.OSFile, pq.ParquetWriter]] = {}
         self.groups_in_shard = 0
+        # A file's footer (schema, row group metadata) grows with its row groups; an empty file's size per
+        # row group is a generous allowance for it.
+        self.footer = {c: _empty_file_size(schemas[c], options) for c in CONFIGS}
         self.compressed = dict.fromkeys(CONFIGS, 0)
         self.uncompressed = dict.fromkeys(CONFIGS, 0)
         self.rows = dict.fromkeys(CONFIGS, 0)
@@ -139,7 +142,8 @@ class ShardWriter:
     def _would_overflow(self, config: str, table: pa.Table) -> bool:
         """Would this row group push the file past the maximum? Estimated from the compression seen so far."""
         ratio = self.compressed[config] / self.uncompressed[config] if self.uncompressed[config] else 1.0
-        return self.writers[config][0].tell() + table.nbytes * ratio > self.max_bytes
+        footer = self.footer[config] * (self.groups_in_shard + 2)
+        return self.writers[config][0].tell() + table.nbytes * ratio + footer > self.max_bytes
 
     def _open_shard(self) -> None:
         for config in CONFIGS:
@@ -157,6 +161,12 @@ class ShardWriter:
         self.writers = {}
 
 
+def _empty_file_size(schema: pa.Schema, options: dict) -> int:
+    sink = pa.BufferOutputStream()
+    pq.ParquetWriter(sink, schema, **options).close()
+    return len(sink.getvalue())
+
+
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     tables = [t for t in tables if t.num_rows]
     if not tables:
@@ -169,6 +179,7 @@ class _Run:
 
     def __init__(self, files: dict[str, list[Path]] | None = None):
         self.files = files or {}
+        self.writers: dict[str, pq.ParquetWriter] | None = None  # while a spilled run is being written
         self.doc_ids: list[pa.Array] = []
         self.counts: dict[str, list[np.ndarray]] = {c: [] for c in FLAT}
         self.last: str | None = None
@@ -267,7 +278,7 @@ class ReleaseWriter:
         return run
 
     def _close_spill(self) -> None:
-        if self.spilled and getattr(self.spilled[-1], "writers", None):
+        if self.spilled and self.spilled[-1].writers:
             for writer in self.spilled[-1].writers.values():
                 writer.close()
             self.spilled[-1].writers = None

@@ -33,16 +33,18 @@ CHUNK_ROWS = 500_000  # rows of all four tables per chunk (~12,000 documents): b
 FLAT = ("entities", "events", "quotes")
 
 
-def document_chunks(release: Path, files: dict[str, list[str]], max_rows: int = CHUNK_ROWS) -> Iterator[dict]:
+def document_chunks(release: Path, files: dict[str, list[str]], max_rows: int | None = None) -> Iterator[dict]:
     """The release's tables as a sequence of {config: table} chunks of whole documents (see the module's notes)."""
+    max_rows = max_rows or CHUNK_ROWS
     paths = {c: [release / name for name in files[c]] for c in CONFIGS}
     doc_ids = _doc_ids(paths["documents"])
     first = pc.index_in(doc_ids, value_set=doc_ids).to_numpy(zero_copy_only=False)
-    owners = {"documents": first.astype(np.int64)}  # the document row whose chunk each row joins (-1: none)
+    owners = {"documents": first.astype(np.int32)}  # the document row whose chunk each row joins (-1: none)
     rows_per_document = np.bincount(first, minlength=len(doc_ids))
     for config in FLAT:
         owner = pc.index_in(_doc_ids(paths[config]), value_set=doc_ids)
-        owners[config] = pc.fill_null(owner, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        owners[config] = pc.fill_null(owner, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        del owner
         found = owners[config][owners[config] >= 0]
         rows_per_document += np.bincount(found, minlength=len(doc_ids))
     chunk_of_document = _cut(rows_per_document, max_rows)
