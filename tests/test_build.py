@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
+import newscorpus.build as build_module
 from newscorpus.build import build_release, data_file
 from newscorpus.errors import ReleaseError
 from newscorpus.project import Project
@@ -128,8 +129,27 @@ def test_a_held_lock_stops_a_second_writer(project):
         fcntl.flock(handle, fcntl.LOCK_EX)
         with pytest.raises(ReleaseError, match=r"^another build holds the lock on corpus/; wait for it to finish$"):
             build_release(project, "0.3.0")
-    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]  # the holder's, untouched
     assert build_release(project, "0.3.0").path.is_dir()  # the lock died with its holder
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == ["v0.3.0"]  # the lock file went with the build
+
+
+def test_the_lock_file_exists_only_while_held(project):
+    lock = project.corpus_dir / ".build.lock"
+    with build_module._exclusive(project.corpus_dir):
+        assert lock.is_file()
+        # Another build opened the name just before the holder removes it...
+        late = open(lock, "a+b")  # noqa: SIM115 (it outlives the block on purpose)
+    assert not project.corpus_dir.exists()  # the build created corpus/ and wrote nothing in it
+    with late:
+        # ... and gets the lock on the removed file, which it must recognise as stale.
+        fcntl.flock(late, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert not build_module._names(late, lock)
+        with build_module._exclusive(project.corpus_dir):  # the stale lock blocks no one
+            assert lock.is_file()
+            with open(lock, "a+b") as second, pytest.raises(BlockingIOError):
+                fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert not project.corpus_dir.exists()
 
 
 def test_a_failing_write_leaves_nothing(project, monkeypatch):
@@ -145,7 +165,7 @@ def test_a_failing_write_leaves_nothing(project, monkeypatch):
     monkeypatch.setattr(pq.ParquetWriter, "write_table", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         build_release(project, "0.4.0")
-    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]
+    assert not project.corpus_dir.exists()
 
 
 def test_leftovers_of_a_killed_build_are_removed(project):

@@ -78,8 +78,8 @@ def build_release(
 
     The exports are streamed: tasks are converted and written in batches into a temporary
     folder, which becomes the release only when every export was converted without a problem
-    and the written files pass the validation gate; otherwise it is deleted (a failed build
-    leaves at most the empty lock file in the corpus folder).
+    and the written files pass the validation gate; otherwise it is deleted, and a failed or
+    refused build leaves the corpus folder as it found it.
 
     The releases before this version in `history_dir` (default: the corpus folder written to) feed the
     card's figures per release and CHANGELOG.md, which compares this release with the one just before it.
@@ -103,7 +103,6 @@ def build_release(
     earlier = card.committed_snapshots(history_dir or corpus_dir, below=version)
     inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
-    corpus_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(corpus_dir):
         if target.exists():  # another build finished while we were converting
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
@@ -179,15 +178,48 @@ def _collector_paused() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _exclusive(corpus_dir: Path) -> Iterator[None]:
-    """One writer at a time. flock dies with its process, so a killed build never leaves a stale lock."""
-    with open(corpus_dir / LOCK_NAME, "a+b") as handle:
+    """One writer at a time. flock dies with its process, so a killed build never leaves a stale lock.
+
+    The lock file exists only while a build holds it: the holder removes it (and the corpus
+    folder, if the build created it and left it empty) before letting go, so a refused or
+    failed build leaves corpus/ as it was. A build that opened the lock file just before its
+    holder removed it would lock a file no one else sees: it checks and opens the name again.
+    """
+    created = not corpus_dir.exists()
+    path = corpus_dir / LOCK_NAME
+    while True:
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = open(path, "a+b")  # noqa: SIM115 (closed when the lock is let go)
+        except FileNotFoundError:  # the folder was removed by a build that created it and failed
+            continue
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.close()
             raise ReleaseError("another build holds the lock on corpus/; wait for it to finish") from None
+        if _names(handle, path):
+            break
+        handle.close()
+    try:
         for leftover in corpus_dir.glob(f"{TMP_PREFIX}*"):  # from builds that were killed
             shutil.rmtree(leftover, ignore_errors=True)
         yield
+    finally:
+        # Removed while still locked: a build that opened it meanwhile then sees another file, or none, at the name.
+        path.unlink(missing_ok=True)
+        handle.close()
+        if created:
+            with contextlib.suppress(OSError):  # not empty: a release was written, or another build is there
+                corpus_dir.rmdir()
+
+
+def _names(handle, path: Path) -> bool:
+    """Is the open file still the one at `path`?"""
+    try:
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def write_release(

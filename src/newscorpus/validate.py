@@ -145,11 +145,15 @@ def _chunk_views(project: Project, release: Path, files: dict[str, list[str]]) -
         builder = ViewBuilder(project.schema, tables)
         del tables
         yield {name: _deferred(builder, name) for name in TABLE_SUITES}
+        del builder  # before the next chunk is read, not after
 
 
 def _with_first(extra: dict, chunks: Iterator[dict]) -> Iterator[dict]:
-    for index, views in enumerate(chunks):
-        yield {**views, **extra} if index == 0 else views
+    first = next(chunks, None)
+    if first is not None:
+        yield {**first, **extra}
+    del first
+    yield from chunks
 
 
 def validate_tables(
@@ -251,7 +255,10 @@ def run_chunks(
     run_id = gx.RunIdentifier(run_name=subject)
     parts: dict[str, list[SuiteResult]] = {}
     _release_memory()  # what the caller freed (a build's conversion) before the first chunk
-    for index, views in enumerate(chunks):
+    # No enumerate(): its cached result tuple would keep the last chunk alive while the next one is read.
+    index = -1
+    for views in chunks:
+        index += 1
         if index == 1:
             _chunkable(definitions["suites"])
         for definition in checkpoint.validation_definitions:
@@ -270,6 +277,7 @@ def run_chunks(
                 run_id=run_id,
             )
             del frame
+            _forget_batches(context)
             outcomes = _outcomes(definitions["suites"][definition.name], result)
             parts.setdefault(definition.name, []).append(SuiteResult(definition.name, rows, outcomes))
             del result
@@ -281,12 +289,35 @@ def run_chunks(
     return Validation(subject, installed_version(ENGINE), tuple(_add_up(parts[name]) for name in order))
 
 
+def _forget_batches(context) -> None:
+    """Drop what the pandas engine keeps after a run: the batch's data frame and every metric computed on it.
+
+    The engine caches both under the suite's batch id, which is the same for every chunk, so
+    they would stay alive (one frame and its row-length condition Series per suite) until the
+    next chunk's run replaced them.
+    """
+    engine = context.data_sources.get(suites.DATASOURCE_NAME).get_execution_engine()
+    engine._metric_cache.clear()
+    engine.batch_manager.reset_batch_cache()
+    engine.batch_manager._batch_data_cache.clear()
+
+
 def _release_memory() -> None:
     """Between chunks: Great Expectations' results hold reference cycles, and Arrow keeps freed memory pooled."""
     import gc
 
     gc.collect()
     pa.default_memory_pool().release_unused()
+    _trim_malloc()
+
+
+def _trim_malloc() -> None:
+    """Hand the C heap's free pages back (glibc keeps them): pandas' and Python's frees of the chunk."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _chunkable(suites_json: dict) -> None:
@@ -329,7 +360,12 @@ def _import_great_expectations():
     # Set before the import: Great Expectations reads it when a context starts.
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # The pandas engine fingerprints every batch below this many bytes by hashing it row by
+    # row (text turned into Python strings): ~200 MB at the peak for a chunk's documents, for a
+    # marker no outcome uses. A threshold of 0 skips it.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     return gx
 
 

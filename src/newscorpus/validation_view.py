@@ -29,7 +29,8 @@ LAYERS = ("entities", "events", "quotes")
 PUBLISHED_PRECISIONS = ("day", "month", "year")
 _KEY_SEPARATOR = "\x1f"
 ROLE_SEPARATOR = ":"  # between an event type and a role; neither can contain it (schema.NAME_PATTERN)
-_CHUNK = 100_000  # rows per Python batch in the span check: bounds the Python objects alive at once
+_CHUNK = 20_000  # rows per Python batch in the span check: bounds the Python objects alive at once
+_TEXT_CHUNK = 1_000  # documents per Python batch of texts (a text as a str takes up to 4 bytes a code point)
 
 _ARGUMENT_FIELDS = tuple(
     pa.field(name, pa.string(), nullable=False) for name in ("doc_id", "event_id", "event_type", "role", "entity_id")
@@ -205,8 +206,8 @@ class ViewBuilder:
         return self._str("documents", "doc_id")
 
     @cached_property
-    def _doc_texts(self) -> list[str | None]:
-        return self._str("documents", "text").to_pylist()
+    def _doc_texts(self) -> pa.Array:
+        return self._str("documents", "text")
 
     @cached_property
     def _doc_lengths(self) -> pa.Array:
@@ -224,9 +225,12 @@ class ViewBuilder:
             pc.and_kleene(pc.and_kleene(pc.greater_equal(start, 0), pc.less(start, end)), pc.less_equal(end, length)),
             False,
         )
-        texts, matches = self._doc_texts, []
+        matches = []
         for offset in range(0, len(doc_id), _CHUNK):
             batch = [a.slice(offset, _CHUNK).to_pylist() for a in (index, start, end, text, within)]
+            # Only the texts this batch's spans are in, as Python strings: never all of a chunk's at once.
+            needed = sorted({i for i, ok in zip(batch[0], batch[4], strict=True) if ok})
+            texts = dict(zip(needed, self._doc_texts.take(pa.array(needed, pa.int64())).to_pylist(), strict=True))
             matches += [texts[i][s:e] == t if ok else None for i, s, e, t, ok in zip(*batch, strict=True)]
         return index.is_valid(), length, pa.array(matches, pa.bool_())
 
@@ -238,11 +242,12 @@ class ViewBuilder:
     # -- one method per suite ---------------------------------------------------
     def _documents(self, own: dict) -> dict:
         docs = self.tables["documents"]
-        texts, sha = self._doc_texts, self._str("documents", "text_sha256").to_pylist()
-        matches = [
-            None if t is None else hashlib.sha256(t.encode("utf-8")).hexdigest() == h
-            for t, h in zip(texts, sha, strict=True)
-        ]
+        # The texts' UTF-8 bytes as they are stored, a batch at a time, rather than all of them as str.
+        texts, sha = self._doc_texts.view(pa.binary()), self._str("documents", "text_sha256")
+        matches = []
+        for offset in range(0, len(texts), _TEXT_CHUNK):
+            batch = (texts.slice(offset, _TEXT_CHUNK).to_pylist(), sha.slice(offset, _TEXT_CHUNK).to_pylist())
+            matches += [None if t is None else hashlib.sha256(t).hexdigest() == h for t, h in zip(*batch, strict=True)]
         published = _get(docs, "published", pa.date32())
         precision = self._str("documents", "published_precision")
         first_of_month = pc.equal(pc.day(published), 1)
