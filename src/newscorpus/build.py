@@ -112,6 +112,7 @@ def build_release(
             conversion = ExportConversion(exports, seeds, schema, project.relative)
             files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes)
             summary = conversion.finish()  # every problem of every export, or the summary
+            del conversion, seeds  # what the conversion kept per document, not to be held through the gate
             if not summary.documents:
                 raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
             layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": shards.ROW_GROUP_DOCS}

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from newscorpus.schema import CONFIGS
 
-CHUNK_ROWS = 500_000  # rows of all four tables per chunk (~12,000 documents): bounds what validation holds
+CHUNK_ROWS = 300_000  # rows of all four tables per chunk (~7,500 documents): bounds what validation holds
 FLAT = ("entities", "events", "quotes")
 
 
