@@ -286,6 +286,48 @@ def test_validation_in_chunks_adds_up_to_validation_in_one(synthetic, tmp_path, 
     assert chunked.summary()["suites"]["documents"]["rows"] == DOCS
 
 
+def test_validation_holds_one_chunk_at_a_time(synthetic, tmp_path, small_layout, monkeypatch):
+    """A chunk's views are freed before the next chunk is read, and Great Expectations keeps no data frame."""
+    import gc
+    import weakref
+
+    import newscorpus.validate as validate_module
+
+    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
+    builders, frames, alive_when_read = [], [], []
+    real_init, real_chunks, real_to_pandas = (
+        validate_module.ViewBuilder.__init__,
+        validate_module.document_chunks,
+        validate_module._to_pandas,
+    )
+
+    def init(self, *args):
+        real_init(self, *args)
+        builders.append(weakref.ref(self))
+
+    def chunks(*args, **kwargs):
+        for tables in real_chunks(*args, **kwargs):
+            gc.collect()
+            alive_when_read.append(sum(b() is not None for b in builders))
+            yield tables
+
+    def to_pandas(view):
+        frame = real_to_pandas(view)
+        frames.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(validate_module.ViewBuilder, "__init__", init)
+    monkeypatch.setattr(validate_module, "document_chunks", chunks)
+    monkeypatch.setattr(validate_module, "_to_pandas", to_pandas)
+    assert validate_release(Project(REPO), release).success
+    gc.collect()
+    assert len(alive_when_read) == len(builders) > 3
+    assert alive_when_read == [0] * len(builders)
+    assert len(frames) == 5 * len(builders) + 1  # five table suites per chunk, the manifest's once
+    assert [f for f in frames if f() is not None] == []
+
+
 def test_a_doc_id_repeated_in_another_shard_fails_uniqueness_in_chunks(synthetic, tmp_path, small_layout, monkeypatch):
     release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
     names = data_files(release, "documents")
