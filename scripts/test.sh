@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, derived files, validation of every committed release, then every test. Installs what the tests need on first use.
 set -euo pipefail
+NEWSCORPUS_EXTRAS=test,spark  # the Spark engine's equivalence tests are part of the suite
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+ensure_java
 
 ruff check .
 ruff format --check .
