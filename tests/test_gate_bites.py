@@ -49,7 +49,7 @@ class Engine:
         return [outcome.lines()[0] for outcome in validation.failures]
 
 
-@pytest.fixture(params=["pandas", "spark"])
+@pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
 def engine(request) -> Engine:
     return Engine("spark", request.getfixturevalue("spark")) if request.param == "spark" else Engine("pandas")
 

@@ -30,6 +30,7 @@ from newscorpus.validation_view import TABLE_SUITES, ViewBuilder
 from tests.conftest import REPO, SPARK_PRODUCTION_SETTINGS
 from tests.test_gate_bites import edit_record, edit_rows
 
+pytestmark = pytest.mark.spark
 TODAY = dt.date(2026, 11, 29)
 RELEASES = sorted(p for p in (REPO / "corpus").glob("v*") if p.is_dir())
 COMMITTED = REPO / "corpus" / "v0.1.0"
