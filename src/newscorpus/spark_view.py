@@ -146,7 +146,9 @@ class SparkViewBuilder:
         return self._first(key, values, entities, prefix)
 
     def _join(self, frame: DataFrame, lookup: DataFrame, key: Column, prefix: str) -> DataFrame:
-        return frame.join(lookup, key.eqNullSafe(F.col(f"{prefix}key")), "left")
+        # Sort-merge, which spills: Spark's size estimate of an aggregate over texts can be far too
+        # small, and a broadcast of 100,000 documents' texts does not fit a default driver.
+        return frame.join(lookup.hint("merge"), key.eqNullSafe(F.col(f"{prefix}key")), "left")
 
     @staticmethod
     def _span(start: Column, end: Column, text: Column, doc_text: Column) -> tuple[Column, Column]:
@@ -304,7 +306,7 @@ class SparkViewBuilder:
             F.count(F.lit(1)).cast("int").alias("__f_rows"),
             F.array_sort(F.collect_list(record)).alias("__f_records"),
         )
-        frame = frame.join(per_doc, F.col("__doc_id").eqNullSafe(F.col("__f_key")), "left")
+        frame = frame.join(per_doc.hint("merge"), F.col("__doc_id").eqNullSafe(F.col("__f_key")), "left")
         nested = F.col(f"__{layer}")
         in_flat = F.coalesce(F.col("__f_rows"), F.lit(0))
         same_count = F.coalesce(F.size(nested) == in_flat, F.lit(False))
