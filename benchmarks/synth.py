@@ -15,6 +15,7 @@ card, so DIR is a project root that `newscorpus --root DIR build` accepts.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -313,6 +314,12 @@ def generate(docs: int, out: Path, seed: int = 0) -> Path:
             (out / "seeds" / f"{doc_id}.txt").write_text(f"date 2023-06-{1 + index % 28:02d}\n{text}\n", "utf-8")
             handle.write(("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False, separators=(",", ":")))
         handle.write("\n]\n")
+    # As `newscorpus annotate pull` stores an export: its sha256 beside it (the build checks it).
+    digest = hashlib.sha256()
+    with open(export, "rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    export.with_name(export.name + ".sha256").write_text(f"{digest.hexdigest()}  {export.name}\n", "utf-8")
     return export
 
 

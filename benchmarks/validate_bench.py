@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from newscorpus.build import data_file, write_parquet  # noqa: E402
+from newscorpus.build import PARQUET_OPTIONS, data_file  # noqa: E402
 from newscorpus.project import Project  # noqa: E402
 from newscorpus.schema import CONFIGS  # noqa: E402
 
@@ -295,7 +295,7 @@ def main() -> None:
         tables = synthetic_tables(Project(ROOT), args.docs, args.seed)
         for config in CONFIGS:
             (folder / data_file(config)).parent.mkdir(parents=True)
-            write_parquet(tables[config], folder / data_file(config))
+            pq.write_table(tables[config], folder / data_file(config), **PARQUET_OPTIONS)
         rows = {c: t.num_rows for c, t in tables.items()}
         del tables
         print(f"synthetic release: {rows} rows, written in {time.perf_counter() - begin:.1f} s (seed {args.seed})")

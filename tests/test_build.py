@@ -8,7 +8,6 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-import newscorpus.build as build_module
 from newscorpus.build import build_release, data_file
 from newscorpus.errors import ReleaseError
 from newscorpus.project import Project
@@ -135,14 +134,15 @@ def test_a_held_lock_stops_a_second_writer(project):
 
 def test_a_failing_write_leaves_nothing(project, monkeypatch):
     calls = []
+    write_table = pq.ParquetWriter.write_table
 
-    def fail_on_second(table, path):
-        calls.append(path)
+    def fail_on_second(self, table, *args, **kwargs):
+        calls.append(table.num_rows)
         if len(calls) == 2:
             raise OSError("disk full")
-        pq.write_table(table, path)
+        return write_table(self, table, *args, **kwargs)
 
-    monkeypatch.setattr(build_module, "write_parquet", fail_on_second)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         build_release(project, "0.4.0")
     assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]

@@ -18,12 +18,12 @@ from tests.conftest import copy_project
 # release is being written (the window that matters) rather than only during start-up.
 SLOW_BUILD = """
 import sys, time
-import newscorpus.build as build
-write = build.write_parquet
-def slow_write(table, path):
+import pyarrow.parquet as pq
+write = pq.ParquetWriter.write_table
+def slow_write(self, table, *args, **kwargs):
     time.sleep(0.25)
-    write(table, path)
-build.write_parquet = slow_write
+    return write(self, table, *args, **kwargs)
+pq.ParquetWriter.write_table = slow_write
 from newscorpus.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -2,21 +2,23 @@
 
 The release is written into a temporary folder under an exclusive lock and
 renamed into place only when complete; an existing version is never touched.
-The same inputs give byte-identical files: rows are sorted, the Parquet writer
-options are fixed and no file holds a wall-clock time.
+The same inputs give byte-identical files: documents are in doc_id order, the
+Parquet layout (row groups, shards) and writer options are fixed and no file
+holds a wall-clock time. The exports are streamed, so memory does not grow with
+the number of documents (see shards.py for the layout, README: Scale).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
+import gc
 import json
 import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,13 +26,16 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 import newscorpus
-from newscorpus import card, croissant
-from newscorpus.diff import ReleaseDiff, diff_documents, render_changelog, summary_line
+from newscorpus import card, croissant, shards
+from newscorpus.card_blocks import Snapshot
+from newscorpus.diff import ReleaseDiff, diff_streams, render_changelog, summary_line
 from newscorpus.errors import ReleaseError
-from newscorpus.ingest import Article, read_articles, seed_paths
-from newscorpus.labelstudio import ExportSummary, TaskAnnotations, export_paths, read_annotations
+from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
+from newscorpus.labelstudio import ExportConversion, ExportSummary, TaskAnnotations, export_paths
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
+from newscorpus.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches, shard_name
+from newscorpus.tables import make_tables
 from newscorpus.validate import Validation, check_suites, gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
@@ -50,8 +55,8 @@ class Release:
 
 
 def data_file(config: str) -> str:
-    """Path of a config's Parquet file inside the release (a pattern `load_dataset` also matches)."""
-    return f"{config}/train-00000-of-00001.parquet"
+    """Path of a config's Parquet file in a release of one shard (the usual case below the shard size)."""
+    return shard_name(config, 0, 1)
 
 
 def check_version(version: str) -> str:
@@ -62,9 +67,19 @@ def check_version(version: str) -> str:
 
 
 def build_release(
-    project: Project, version: str, *, corpus_dir: Path | None = None, history_dir: Path | None = None
+    project: Project,
+    version: str,
+    *,
+    corpus_dir: Path | None = None,
+    history_dir: Path | None = None,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
 ) -> Release:
-    """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes nothing then.
+    """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes no release then.
+
+    The exports are streamed: tasks are converted and written in batches into a temporary
+    folder, which becomes the release only when every export was converted without a problem
+    and the written files pass the validation gate; otherwise it is deleted (a failed build
+    leaves at most the empty lock file in the corpus folder).
 
     The releases before this version in `history_dir` (default: the corpus folder written to) feed the
     card's figures per release and CHANGELOG.md, which compares this release with the one just before it.
@@ -79,29 +94,14 @@ def build_release(
         )
     schema = project.schema
     check_suites(project)  # the gate must be able to run before any work is done
-    articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
+    seeds = read_seeds(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     exports = export_paths(project.exports_dir)
-    annotations, summary = read_annotations(exports, {a.doc_id: a for a in articles}, schema, project.relative)
-    if not annotations:
-        raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
-    tables = make_tables(articles, annotations, schema)
     if not project.datacard_path.is_file():
         raise ReleaseError("DATACARD.md is missing; every release's README.md is rendered from it")
     datacard = project.datacard_path.read_text(encoding="utf-8")
-    data_files = {c: data_file(c) for c in CONFIGS}
+    extras = {card.LICENSE_FILE: card.license_text(datacard), GUIDELINES: _read_guidelines(project)}
     earlier = card.committed_snapshots(history_dir or corpus_dir, below=version)
-    previous = earlier[-1] if earlier else None
-    documents = {row["doc_id"]: row for row in tables["documents"].to_pylist()}
-    changes = diff_documents(
-        previous.version if previous else None, previous.documents if previous else {}, version, documents
-    )
-    readme = card.release_readme(schema, version, tables, data_files, datacard, earlier, summary_line(changes))
-    extras = {
-        CHANGELOG: render_changelog(changes),
-        card.LICENSE_FILE: card.license_text(datacard),
-        GUIDELINES: _read_guidelines(project),
-    }
-    inputs = [project.schema_path, project.datacard_path, *(p for p in seed_paths(project.seeds_dir)), *exports]
+    inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(corpus_dir):
@@ -109,13 +109,72 @@ def build_release(
             raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
         tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
         try:
-            validation = write_release(
-                tmp, project, schema, version, tables, readme, summary, inputs, extras, datacard, changes
+            tmp.mkdir()
+            conversion = ExportConversion(exports, seeds, schema, project.relative)
+            files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes)
+            summary = conversion.finish()  # every problem of every export, or the summary
+            if not summary.documents:
+                raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
+            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": shards.ROW_GROUP_DOCS}
+            previous = earlier[-1] if earlier else None
+            changes = diff_streams(
+                previous.version if previous else None,
+                iter_batches(previous.path, "documents") if previous else iter(()),
+                version,
+                iter_batches(tmp, "documents"),
             )
+            release = Snapshot(version, path=tmp, summary=summary_line(changes))
+            readme = card.release_readme(schema, release, datacard, earlier)
+            validation = write_release(
+                tmp, project, schema, version, files, readme, summary, inputs,
+                {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout,
+            )  # fmt: skip
+            rows = {c: release.rows(c) for c in CONFIGS}
             os.rename(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return Release(version, target, {c: tables[c].num_rows for c in CONFIGS}, summary, validation)
+    return Release(version, target, rows, summary, validation)
+
+
+BATCH_DOCS = ROW_GROUP_DOCS  # documents converted at a time: the build's working set
+
+
+def write_documents(
+    folder: Path, conversion: ExportConversion, seeds: dict[str, Seed], schema: AnnotationSchema, max_bytes: int
+) -> dict[str, list[str]]:
+    """Convert the exports' documents in batches and write the release's Parquet files; returns them per config.
+
+    Only one batch of tasks is in memory at once. Python's cyclic garbage collector is paused
+    meanwhile: the conversion makes millions of short-lived objects and no cycles, and the
+    collector's passes over them would cost more than the conversion itself.
+    """
+    writer = ReleaseWriter(folder, schema.arrow_schemas(), PARQUET_OPTIONS, max_bytes)
+    batch: list[tuple[Article, TaskAnnotations]] = []
+    with _collector_paused():
+        for task, text in tqdm(conversion, desc="convert", unit="doc", disable=None):
+            batch.append((seeds[task.doc_id].article(text, schema.language), task))
+            if len(batch) == BATCH_DOCS:
+                writer.add(_batch_tables(batch, schema))
+                batch = []
+        if batch:
+            writer.add(_batch_tables(batch, schema))
+        return writer.close()
+
+
+def _batch_tables(batch: list[tuple[Article, TaskAnnotations]], schema: AnnotationSchema) -> dict[str, pa.Table]:
+    batch.sort(key=lambda pair: pair[0].doc_id)
+    return make_tables([a for a, _ in batch], {t.doc_id: t for _, t in batch}, schema)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -131,78 +190,44 @@ def _exclusive(corpus_dir: Path) -> Iterator[None]:
         yield
 
 
-def make_tables(
-    articles: list[Article], annotations: dict[str, TaskAnnotations], schema: AnnotationSchema
-) -> dict[str, pa.Table]:
-    """One row per annotated article (documents), one per record in the flat configs."""
-    schemas = schema.arrow_schemas()
-    rows: dict[str, list[dict]] = {config: [] for config in CONFIGS}
-    annotated = [a for a in articles if a.doc_id in annotations]
-    for article in tqdm(annotated, desc="convert", unit="doc", disable=len(annotated) < 1000):
-        task = annotations[article.doc_id]
-        layers = {name: [asdict(x) for x in getattr(task.layers, name)] for name in ("entities", "events", "quotes")}
-        rows["documents"].append(
-            {
-                "doc_id": article.doc_id,
-                "published": article.published,
-                "published_precision": article.published_precision,
-                "language": article.language,
-                "text": article.text,
-                "text_sha256": article.text_sha256,
-                "source_file": article.source_file,
-                **layers,
-                "ls_export": task.export_file,
-                "ls_task_id": task.task_id,
-                "ls_annotation_id": task.annotation_id,
-                "annotator_ids": list(task.annotator_ids),
-                "guideline_version": schema.guideline_version,
-            }
-        )
-        for name, records in layers.items():
-            rows[name] += [{"doc_id": article.doc_id, **record} for record in records]
-    return {config: pa.Table.from_pylist(rows[config], schema=schemas[config]) for config in CONFIGS}
-
-
 def write_release(
     folder: Path,
     project: Project,
     schema: AnnotationSchema,
     version: str,
-    tables: dict[str, pa.Table],
+    files: dict[str, list[str]],
     readme: str,
     summary: ExportSummary,
     inputs: list[Path],
-    extras: dict[str, str] | None = None,
-    datacard: str | None = None,
-    changes: ReleaseDiff | None = None,
+    extras: dict[str, str],
+    datacard: str,
+    changes: ReleaseDiff,
+    layout: dict,
 ) -> Validation:
-    folder.mkdir(parents=True)
-    for config in CONFIGS:
-        path = folder / data_file(config)
-        path.parent.mkdir()
-        write_parquet(tables[config], path)
+    """Everything beside the Parquet files (already in `folder`), the gate on those files, the manifest last."""
     (folder / "README.md").write_text(readme, encoding="utf-8")
-    written = [(data_file(c), c) for c in CONFIGS] + [("README.md", None)]
-    for name, text in sorted((extras or {}).items()):
+    written = [(name, c) for c in CONFIGS for name in files[c]] + [("README.md", None)]
+    for name, text in sorted(extras.items()):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
         written.append((name, None))
-    if datacard is not None:  # after the Parquet files: it records their sha256
-        text = croissant.for_release(folder, schema, version, {c: data_file(c) for c in CONFIGS}, datacard)
-        (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
-        written.append((croissant.FILE_NAME, None))
+    text = croissant.for_release(folder, schema, version, files, datacard)
+    (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
+    written.append((croissant.FILE_NAME, None))
     # The gate: the files just written, read back, must pass the suites before anything is published.
-    validation = gate(project, {c: pq.read_table(folder / data_file(c)) for c in CONFIGS}, f"v{version}")
+    validation = gate(project, folder, files, f"v{version}")
     manifest = {
         "name": "newscorpus",
         "version": version,
         "schema_version": schema.schema_version,
         "guideline_version": schema.guideline_version,
         "built_with": {"newscorpus": newscorpus.__version__, "pyarrow": pa.__version__},
-        **({"changes": _changes_entry(changes)} if changes is not None else {}),
+        "layout": layout,
+        "changes": _changes_entry(changes),
         "inputs": [_input_entry(project, path) for path in sorted(inputs)],
         "outputs": [
-            {**_file_entry(folder / name, name), **({"rows": tables[c].num_rows} if c else {})} for name, c in written
+            {**_file_entry(folder / name, name), **({"rows": _parquet_rows(folder / name)} if c else {})}
+            for name, c in written
         ],
         "annotation": summary.as_dict(),
         "validation": validation.summary(),
@@ -216,12 +241,8 @@ def manifest_text(manifest: dict) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    if table.num_rows:
-        pq.write_table(table, path, **PARQUET_OPTIONS)
-    else:
-        # No row group at all: datasets cannot read a file whose first row group has 0 rows.
-        pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS).close()
+def _parquet_rows(path: Path) -> int:
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def _changes_entry(changes: ReleaseDiff) -> dict:
@@ -243,8 +264,8 @@ def _read_guidelines(project: Project) -> str:
 
 
 def _file_entry(path: Path, name: str) -> dict:
-    data = path.read_bytes()
-    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    size, digest = croissant.file_digest(path)
+    return {"path": name, "sha256": digest, "bytes": size}
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -13,12 +13,12 @@ import hashlib
 import re
 from pathlib import Path
 
-import pyarrow as pa
 import yaml
 
 from newscorpus.card_blocks import BLOCKS, Snapshot, read_snapshot, render_blocks
 from newscorpus.errors import SchemaError
 from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.shards import config_pattern
 
 MARKER = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)", re.DOTALL
@@ -59,28 +59,30 @@ def split_card(text: str, name: str = "DATACARD.md") -> tuple[dict, str]:
     return metadata, text[match.end() :]
 
 
-def front_matter(
-    schema: AnnotationSchema, tables: dict[str, pa.Table], data_files: dict[str, str], version: str, metadata: dict
-) -> str:
-    """The YAML header the Hub and `datasets` read: the card's metadata plus configs and features."""
+def front_matter(schema: AnnotationSchema, rows: dict[str, int], version: str, metadata: dict) -> str:
+    """The YAML header the Hub and `datasets` read: the card's metadata plus configs and features.
+
+    Each config's data files are a pattern (`<config>/train-*.parquet`), so a release cut
+    into several shards loads whole.
+    """
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
     infos = []
     for config in CONFIGS:
         splits = SplitDict()
-        splits.add(SplitInfo(name="train", num_examples=tables[config].num_rows))
+        splits.add(SplitInfo(name="train", num_examples=rows[config]))
         info = DatasetInfo(features=schema.features()[config], splits=splits)
         infos.append({"config_name": config, **info._to_yaml_dict()})
     header = {
         "pretty_name": metadata["pretty_name"],
         "language": [schema.language],
         **{k: v for k, v in metadata.items() if k != "pretty_name"},
-        "size_categories": [size_category(tables["documents"].num_rows)],
+        "size_categories": [size_category(rows["documents"])],
         "version": version,
         "configs": [
             {
                 "config_name": config,
-                "data_files": [{"split": "train", "path": data_files[config]}],
+                "data_files": [{"split": "train", "path": config_pattern(config)}],
                 **({"default": True} if config == "documents" else {}),
             }
             for config in CONFIGS
@@ -124,19 +126,12 @@ def input_entry(path: Path, name: str) -> dict:
     }
 
 
-def release_readme(
-    schema: AnnotationSchema,
-    version: str,
-    tables: dict[str, pa.Table],
-    data_files: dict[str, str],
-    datacard: str,
-    earlier: list[Snapshot],
-    summary: str | None = None,
-) -> str:
+def release_readme(schema: AnnotationSchema, release: Snapshot, datacard: str, earlier: list[Snapshot]) -> str:
     """The release's README.md: the card, its blocks filled for this release and the ones before it."""
     metadata, body = split_card(datacard)
-    snapshots = [*earlier, Snapshot(version, tables, summary=summary)]
-    return front_matter(schema, tables, data_files, version, metadata) + render(body, render_blocks(schema, snapshots))
+    rows = {config: release.rows(config) for config in CONFIGS}
+    snapshots = [*earlier, release]
+    return front_matter(schema, rows, release.version, metadata) + render(body, render_blocks(schema, snapshots))
 
 
 def license_text(datacard: str) -> str:

@@ -8,6 +8,8 @@ tests compare DATACARD.md with a fresh rendering.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,13 +20,14 @@ import pyarrow.parquet as pq
 
 from newscorpus.diff import diff_documents, summary_line
 from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.shards import data_files, iter_batches
 
 BLOCKS = ("statistics", "fields", "example", "history")
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One release: a folder (read column by column, only what a block needs) or a build in progress (tables).
+    """One release: a folder (read a column and a row group at a time) or tables in memory.
 
     `summary` is the release's one-line change summary when its manifest records it, so the
     version history does not diff every pair of old releases again.
@@ -35,43 +38,39 @@ class Snapshot:
     path: Path | None = None
     summary: str | None = None
 
-    def column(self, config: str, name: str) -> pa.ChunkedArray:
+    def chunks(self, config: str, name: str) -> Iterator[pa.Array]:
+        """One column, piece by piece: the figures are sums, counts and extremes, so no column is read whole."""
         if self.tables is not None:
-            return self.tables[config].column(name)
-        return pq.read_table(self.path / _data_file(config), columns=[name]).column(name)
+            yield from self.tables[config].column(name).chunks
+            return
+        for batch in iter_batches(self.path, config, [name]):
+            yield batch.column(0)
 
     def rows(self, config: str) -> int:
         if self.tables is not None:
             return self.tables[config].num_rows
-        return pq.ParquetFile(self.path / _data_file(config)).metadata.num_rows
+        return sum(pq.ParquetFile(self.path / f).metadata.num_rows for f in data_files(self.path, config))
 
     def schema_metadata(self) -> dict:
         if self.tables is not None:
             return self.tables["documents"].schema.metadata or {}
-        return pq.read_schema(self.path / _data_file("documents")).metadata or {}
+        return pq.read_schema(self.path / data_files(self.path, "documents")[0]).metadata or {}
 
     def first_row(self, config: str) -> dict | None:
         if self.tables is not None:
             table = self.tables[config]
             return table.slice(0, 1).to_pylist()[0] if table.num_rows else None
-        parquet = pq.ParquetFile(self.path / _data_file(config))
-        if not parquet.metadata.num_rows:
-            return None
-        return parquet.read_row_group(0).slice(0, 1).to_pylist()[0]
+        for batch in iter_batches(self.path, config):
+            if batch.num_rows:
+                return batch.slice(0, 1).to_pylist()[0]
+        return None
 
     @cached_property
     def documents(self) -> dict[str, dict]:
-        """Every document as a dict, for diffs: the one expensive read, done only when needed."""
-        table = (
-            self.tables["documents"] if self.tables is not None else pq.read_table(self.path / _data_file("documents"))
-        )
-        return {row["doc_id"]: row for row in table.to_pylist()}
-
-
-def _data_file(config: str) -> str:
-    from newscorpus.build import data_file
-
-    return data_file(config)
+        """Every document as a dict, for diffs of releases whose manifest has no change summary (whole, in memory)."""
+        if self.tables is not None:
+            return {row["doc_id"]: row for row in self.tables["documents"].to_pylist()}
+        return {row["doc_id"]: row for batch in iter_batches(self.path, "documents") for row in batch.to_pylist()}
 
 
 def read_snapshot(release: Path) -> Snapshot:
@@ -105,8 +104,8 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
 
     lines = ["Figures per release, computed from the release files.", "", head, rule]
     lines += [row(f"rows in `{config}`", [s.rows(config) for s in snapshots]) for config in CONFIGS]
-    lines.append(row("quotes with a speaker", [_present(s.column("quotes", "speaker_id")) for s in snapshots]))
-    lines.append(row("characters of text", [_characters(s.column("documents", "text")) for s in snapshots]))
+    lines.append(row("quotes with a speaker", [_present(s.chunks("quotes", "speaker_id")) for s in snapshots]))
+    lines.append(row("characters of text", [_characters(s.chunks("documents", "text")) for s in snapshots]))
     lines.append(row("articles published", [_date_range(s) for s in snapshots]))
     lines.append(row("schema / guidelines", [_versions(s) for s in snapshots]))
     for title, config, column, labels in (
@@ -116,7 +115,7 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
         ("Events by realis", "events", "realis", schema.realis),
         ("Quotes by kind", "quotes", "kind", schema.quote_kinds),
     ):
-        counts = [_value_counts(s.column(config, column)) for s in snapshots]
+        counts = [_value_counts(s.chunks(config, column)) for s in snapshots]
         lines += ["", f"{title}:", "", head.replace("| |", "| label |", 1), rule]
         # Labels no longer in the schema still show while an older release holds them.
         names = list(labels) + sorted({k for c in counts for k in c} - set(labels))
@@ -124,29 +123,34 @@ def statistics(schema: AnnotationSchema, snapshots: list[Snapshot]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _present(column: pa.ChunkedArray) -> int:
-    return len(column) - column.null_count
+def _present(chunks: Iterator[pa.Array]) -> int:
+    return sum(len(chunk) - chunk.null_count for chunk in chunks)
 
 
-def _characters(column: pa.ChunkedArray) -> int:
-    return pc.sum(pc.utf8_length(column)).as_py() or 0
+def _characters(chunks: Iterator[pa.Array]) -> int:
+    return sum(pc.sum(pc.utf8_length(chunk)).as_py() or 0 for chunk in chunks)
 
 
-def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    return {item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(column)}
+def _value_counts(chunks: Iterator[pa.Array]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for chunk in chunks:
+        counts.update({item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(chunk)})
+    return dict(counts)
 
 
 def _date_range(snapshot: Snapshot) -> str:
-    dates = snapshot.column("documents", "published")
-    if not len(dates):
+    extremes = [pc.min_max(chunk) for chunk in snapshot.chunks("documents", "published") if len(chunk)]
+    if not extremes:
         return "-"
-    low, high = pc.min(dates).as_py().isoformat(), pc.max(dates).as_py().isoformat()
+    low = min(e["min"].as_py() for e in extremes).isoformat()
+    high = max(e["max"].as_py() for e in extremes).isoformat()
     return low if low == high else f"{low} to {high}"
 
 
 def _versions(snapshot: Snapshot) -> str:
     schema_version = snapshot.schema_metadata().get(b"newscorpus.schema_version", b"?").decode()
-    guidelines = sorted(set(snapshot.column("documents", "guideline_version").to_pylist()))
+    chunks = snapshot.chunks("documents", "guideline_version")
+    guidelines = sorted({v for chunk in chunks for v in pc.unique(chunk).to_pylist()})
     return f"{schema_version} / {', '.join(guidelines) or '-'}"
 
 

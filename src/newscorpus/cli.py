@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build corpus/vX.Y.Z/ from seeds/ and annotation/exports/")
     build.add_argument("--version", required=True, help="the new release version, X.Y.Z")
     build.add_argument("--corpus-dir", type=Path, help="write releases here instead of corpus/")
+    build.add_argument(
+        "--max-shard-mib", type=int, default=256, help="largest Parquet file; bigger configs are cut into shards"
+    )
     build.set_defaults(run=_build)
 
     schema = commands.add_parser("schema", help="check (default) or rewrite the files derived from the schema")
@@ -106,7 +109,9 @@ def _annotate_parser(commands) -> None:
 def _build(args, project: Project) -> int:
     from newscorpus.build import build_release
 
-    release = build_release(project, args.version, corpus_dir=args.corpus_dir)
+    release = build_release(
+        project, args.version, corpus_dir=args.corpus_dir, max_shard_bytes=args.max_shard_mib * 1024 * 1024
+    )
     for line in release.summary.lines():
         print(line)
     print(release.validation.headline())

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.shards import config_pattern
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 FILE_NAME = "croissant.json"
@@ -84,7 +85,12 @@ def _data_type(type_: pa.DataType) -> str:
 
 
 def _fields(
-    fields: pa.StructType | pa.Schema, parent_id: str, file_id: str, column: str | None, path: str, repeated: bool
+    fields: pa.StructType | pa.Schema,
+    parent_id: str,
+    file: tuple[str, str],
+    column: str | None,
+    path: str,
+    repeated: bool,
 ) -> list[dict]:
     """Croissant fields for Arrow fields. Inside a column, values are reached with a JSONPath from the column."""
     out = []
@@ -102,10 +108,10 @@ def _fields(
             inner_path = "$" if column is None else json_path
             if pa.types.is_list(field.type) and column is not None:
                 inner_path += "[*]"
-            node["subField"] = _fields(type_, field_id, file_id, source_column, inner_path, item_repeated)
+            node["subField"] = _fields(type_, field_id, file, source_column, inner_path, item_repeated)
         else:
             node["dataType"] = _data_type(type_)
-            node["source"] = {"fileObject": {"@id": file_id}, "extract": {"column": source_column}}
+            node["source"] = {file[0]: {"@id": file[1]}, "extract": {"column": source_column}}
             if json_path:
                 node["source"]["transform"] = {"jsonPath": json_path.removeprefix("$.")}
         if item_repeated:
@@ -122,30 +128,50 @@ def document(
     folder: Path,
     schema: AnnotationSchema,
     version: str,
-    data_files: dict[str, str],
+    data_files: dict[str, list[str]],
     metadata: dict,
     description: str,
     licensing: str,
     citation: str | None,
 ) -> dict:
-    """The Croissant JSON-LD for the release in `folder` (its Parquet files must be written)."""
+    """The Croissant JSON-LD for the release in `folder` (its Parquet files must be written).
+
+    A config in one file is a FileObject; a config cut into shards is a FileSet (its
+    `<config>/train-*.parquet` pattern) beside one FileObject per shard with its sha256.
+    """
     distribution = []
     for config in CONFIGS:
-        data = (folder / data_files[config]).read_bytes()
-        distribution.append(
-            {
-                "@type": "cr:FileObject",
-                "@id": _file_id(config),
-                "name": _file_id(config),
-                "description": f"The `{config}` config (split train).",
-                "contentUrl": data_files[config],
-                "contentSize": f"{len(data)} B",
-                "encodingFormat": PARQUET,
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-        )
+        files = data_files[config]
+        for index, name in enumerate(files):
+            size, digest = file_digest(folder / name)
+            single = len(files) == 1
+            distribution.append(
+                {
+                    "@type": "cr:FileObject",
+                    "@id": _file_id(config) if single else f"{_file_id(config)}-{index:05d}",
+                    "name": _file_id(config) if single else f"{_file_id(config)}-{index:05d}",
+                    "description": f"The `{config}` config (split train)"
+                    + ("." if single else f", shard {index + 1} of {len(files)}."),
+                    "contentUrl": name,
+                    "contentSize": f"{size} B",
+                    "encodingFormat": PARQUET,
+                    "sha256": digest,
+                }
+            )
+        if len(files) > 1:
+            distribution.append(
+                {
+                    "@type": "cr:FileSet",
+                    "@id": _file_id(config),
+                    "name": _file_id(config),
+                    "description": f"The `{config}` config (split train), in {len(files)} shards.",
+                    "encodingFormat": PARQUET,
+                    "includes": config_pattern(config),
+                }
+            )
     record_sets = []
     for config, arrow in schema.arrow_schemas().items():
+        kind = "fileObject" if len(data_files[config]) == 1 else "fileSet"
         key = [{"@id": f"{config}/doc_id"}] + ([] if config == "documents" else [{"@id": f"{config}/id"}])
         record_sets.append(
             {
@@ -154,7 +180,7 @@ def document(
                 "name": config,
                 "description": RECORD_SET_DESCRIPTIONS[config],
                 "key": key if len(key) > 1 else key[0],
-                "field": _fields(arrow, config, _file_id(config), None, "$", False),
+                "field": _fields(arrow, config, (kind, _file_id(config)), None, "$", False),
             }
         )
     doc = {
@@ -188,7 +214,18 @@ def render(doc: dict) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def for_release(folder: Path, schema: AnnotationSchema, version: str, data_files: dict[str, str], datacard: str) -> str:
+def file_digest(path: Path) -> tuple[int, str]:
+    """(size in bytes, sha256) of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return path.stat().st_size, digest.hexdigest()
+
+
+def for_release(
+    folder: Path, schema: AnnotationSchema, version: str, data_files: dict[str, list[str]], datacard: str
+) -> str:
     """croissant.json for a release whose Parquet files are written, described with the card's words."""
     from newscorpus import card
 

@@ -10,19 +10,21 @@ ids) are compared through that matching, so a renamed id is not a change.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import numpy as np
+import pyarrow.compute as pc
 
 from newscorpus.errors import ReleaseError
+from newscorpus.shards import SHARD_PATTERN, data_files, iter_batches
 
 LAYERS = ("entities", "events", "quotes", "speaker_links")
 ACTIONS = ("added", "removed", "changed")
 LAYER_NAMES = {"entities": "entity", "events": "event", "quotes": "quote", "speaker_links": "speaker link"}
 LAYER_TITLES = {"entities": "entities", "events": "events", "quotes": "quotes", "speaker_links": "speaker links"}
 DOCUMENT_FIELDS = ("published", "published_precision", "language", "source_file", "guideline_version")
-DOCUMENTS_FILE = "documents/train-00000-of-00001.parquet"
 
 
 @dataclass(frozen=True)
@@ -94,20 +96,90 @@ class ReleaseDiff:
 
 
 def read_documents(release: Path) -> tuple[str, dict[str, dict]]:
-    """A release's version and its documents by doc_id, from the nested `documents` config."""
-    path = release / DOCUMENTS_FILE
-    if not path.is_file():
-        raise ReleaseError(f"{release.name}: no {DOCUMENTS_FILE}; is this a release folder (corpus/vX.Y.Z)?")
-    version = release.name.removeprefix("v")
-    rows = pq.read_table(path).to_pylist()
-    return version, {row["doc_id"]: row for row in rows}
+    """A release's version and its documents by doc_id, from the nested `documents` config (whole, in memory)."""
+    _check_release(release)
+    rows = (row for batch in iter_batches(release, "documents") for row in batch.to_pylist())
+    return release.name.removeprefix("v"), {row["doc_id"]: row for row in rows}
 
 
 def diff_releases(old: Path | None, new: Path) -> ReleaseDiff:
-    """What changed from release `old` (None: nothing, a first release) to release `new`."""
-    old_version, old_docs = read_documents(old) if old is not None else (None, {})
-    new_version, new_docs = read_documents(new)
-    return diff_documents(old_version, old_docs, new_version, new_docs)
+    """What changed from release `old` (None: nothing, a first release) to release `new`.
+
+    Both releases are read a row group at a time and joined on doc_id, which the build
+    writes in order; only a release out of doc_id order is read whole.
+    """
+    for release in (old, new):
+        if release is not None:
+            _check_release(release)
+    old_version = old.name.removeprefix("v") if old is not None else None
+    new_version = new.name.removeprefix("v")
+    try:
+        old_batches = iter_batches(old, "documents") if old is not None else iter(())
+        return diff_streams(old_version, old_batches, new_version, iter_batches(new, "documents"))
+    except _OutOfOrder:
+        old_docs = read_documents(old)[1] if old is not None else {}
+        return diff_documents(old_version, old_docs, new_version, read_documents(new)[1])
+
+
+def _check_release(release: Path) -> None:
+    if not data_files(release, "documents"):
+        raise ReleaseError(f"{release.name}: no documents/{SHARD_PATTERN}; is this a release folder (corpus/vX.Y.Z)?")
+
+
+class _OutOfOrder(Exception):
+    """A release whose documents are not in doc_id order cannot be joined as a stream."""
+
+
+def _stream(batches) -> Iterator[tuple[str, Callable[[], dict], Callable[[], dict]]]:
+    """(doc_id, its row as a dict, its record counts) per document, in order; rows are converted only when asked."""
+    previous = None
+    for batch in batches:
+        doc_ids = batch.column("doc_id").to_pylist()
+        rows: list = []
+        counts = _batch_counts(batch)
+        for index, doc_id in enumerate(doc_ids):
+            if previous is not None and doc_id <= previous:
+                raise _OutOfOrder(doc_id)
+            previous = doc_id
+
+            def row(index=index, batch=batch, rows=rows) -> dict:
+                if not rows:
+                    rows += batch.to_pylist()
+                return rows[index]
+
+            yield doc_id, row, (lambda index=index, counts=counts: {k: int(v[index]) for k, v in counts.items()})
+
+
+def _batch_counts(batch) -> dict[str, np.ndarray]:
+    """Records per layer of each document of a batch, and its speaker links, without converting rows."""
+    counts = {layer: pc.list_value_length(batch.column(layer)).to_numpy() for layer in ("entities", "events", "quotes")}
+    quotes = batch.column("quotes")
+    linked = pc.is_valid(pc.struct_field(pc.list_flatten(quotes), "speaker_id")).to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(quotes).to_numpy()
+    counts["speaker_links"] = np.bincount(parents[linked], minlength=batch.num_rows)
+    return counts
+
+
+def diff_streams(old_version: str | None, old, new_version: str, new) -> ReleaseDiff:
+    """`diff_documents` for two releases given as record batches of `documents`, each in doc_id order."""
+    documents: list[DocumentChange] = []
+    changes: list[Change] = []
+    old_docs, new_docs = _stream(old), _stream(new)
+    a, b = next(old_docs, None), next(new_docs, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            documents.append(DocumentChange(a[0], "removed", counts=a[2]()))
+            a = next(old_docs, None)
+        elif a is None or b[0] < a[0]:
+            documents.append(DocumentChange(b[0], "added", counts=b[2]()))
+            b = next(new_docs, None)
+        else:
+            document, found = _compare(b[0], a[1](), b[1]())
+            if document is not None:
+                documents.append(document)
+            changes += found
+            a, b = next(old_docs, None), next(new_docs, None)
+    return ReleaseDiff(old_version, new_version, tuple(documents), tuple(changes))
 
 
 def diff_documents(
@@ -121,13 +193,22 @@ def diff_documents(
             status = "added" if old is None else "removed"
             documents.append(DocumentChange(doc_id, status, counts=_record_counts(new or old)))
             continue
-        found = diff_document(doc_id, old, new)
-        text_changed = old["text_sha256"] != new["text_sha256"]
-        fields_changed = tuple(name for name in DOCUMENT_FIELDS if old.get(name) != new.get(name))
-        if found or text_changed or fields_changed:
-            documents.append(DocumentChange(doc_id, "changed", text_changed, fields_changed))
+        document, found = _compare(doc_id, old, new)
+        if document is not None:
+            documents.append(document)
         changes += found
     return ReleaseDiff(old_version, new_version, tuple(documents), tuple(changes))
+
+
+def _compare(doc_id: str, old: dict, new: dict) -> tuple[DocumentChange | None, list[Change]]:
+    if old == new:
+        return None, []
+    found = diff_document(doc_id, old, new)
+    text_changed = old["text_sha256"] != new["text_sha256"]
+    fields_changed = tuple(name for name in DOCUMENT_FIELDS if old.get(name) != new.get(name))
+    if found or text_changed or fields_changed:
+        return DocumentChange(doc_id, "changed", text_changed, fields_changed), found
+    return None, found
 
 
 def _record_counts(doc: dict) -> dict[str, int]:

@@ -84,8 +84,9 @@ def check_card(release: Path) -> list[str]:
     if sorted(configs) != sorted(infos):
         problems.append(f"README.md: configs {sorted(configs)} but dataset_info for {sorted(infos)}")
     for name, config in configs.items():
-        files = [f for entry in config.get("data_files", []) for f in _as_list(entry["path"])]
-        missing = [f for f in files if not (release / f).is_file()]
+        patterns = [f for entry in config.get("data_files", []) for f in _as_list(entry["path"])]
+        files = sorted({p.relative_to(release).as_posix() for f in patterns for p in release.glob(f) if p.is_file()})
+        missing = [f for f in patterns if not any(release.glob(f))]
         if not files or missing:
             problems.append(f"README.md: config {name}: data files {missing or 'none'} not in the release")
             continue

@@ -91,9 +91,43 @@ def _parse_date(value: str, fail) -> tuple[dt.date, str]:
     return date, precision
 
 
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """What a streaming build keeps of an article: its checksum stands for the text, which is not kept."""
+
+    doc_id: str
+    published: dt.date
+    published_precision: str
+    text_sha256: str
+    source_file: str
+
+    def article(self, text: str, language: str) -> Article:
+        """The article again, from a text whose checksum has been compared with this seed's."""
+        return Article(
+            self.doc_id, self.published, self.published_precision, language, text, self.text_sha256, self.source_file
+        )
+
+
 def read_articles(paths: Iterable[Path], *, relative, language: str) -> list[Article]:
     """Read seed files, collecting every problem (bad files, repeated doc_ids) before raising."""
-    articles: dict[str, Article] = {}
+    return sorted(_read(paths, relative, language, lambda article: article), key=lambda a: a.doc_id)
+
+
+def read_seeds(paths: Iterable[Path], *, relative, language: str) -> dict[str, Seed]:
+    """Every seed checked like `read_articles`, keeping only what a streaming build needs (no text), by doc_id."""
+    seeds = _read(paths, relative, language, _seed)
+    return {seed.doc_id: seed for seed in sorted(seeds, key=lambda s: s.doc_id)}
+
+
+def _seed(article: Article) -> Seed:
+    return Seed(
+        article.doc_id, article.published, article.published_precision, article.text_sha256, article.source_file
+    )
+
+
+def _read(paths: Iterable[Path], relative, language: str, keep) -> list:
+    kept: dict[str, object] = {}
+    sources: dict[str, str] = {}
     problems: list[Problem] = []
     for path in sorted(paths):
         name = relative(path)
@@ -103,22 +137,22 @@ def read_articles(paths: Iterable[Path], *, relative, language: str) -> list[Art
             problems += exc.problems
             continue
         key = article.doc_id.lower()  # case-insensitive: ids must not collide on any file system
-        if key in articles:
-            first = articles[key].source_file
+        if key in kept:
             problems.append(
                 Problem(
                     name,
                     doc_id=article.doc_id,
                     field="doc_id",
-                    message=f"doc_id repeats {first}",
+                    message=f"doc_id repeats {sources[key]}",
                     fix="give each article a file name of its own",
                 )
             )
             continue
-        articles[key] = article
+        kept[key] = keep(article)
+        sources[key] = article.source_file
     if problems:
         raise InputError(problems)
-    return sorted(articles.values(), key=lambda a: a.doc_id)
+    return list(kept.values())
 
 
 def seed_paths(seeds_dir: Path) -> list[Path]:

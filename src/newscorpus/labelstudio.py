@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from newscorpus.errors import InputError, LabelStudioError, Problem
-from newscorpus.ingest import Article, sha256_text
+from newscorpus.export_stream import check_sidecar, iter_tasks, load_whole
+from newscorpus.ingest import sha256_text
 from newscorpus.regions import Layers, convert_result
 from newscorpus.schema import AnnotationSchema
 
@@ -89,97 +90,102 @@ def export_paths(exports_dir: Path) -> list[Path]:
 
 
 def load_export(path: Path, name: str) -> list:
-    """Parse one export file; its sha256 sidecar, when present, must still match."""
-    raw = path.read_bytes()
-    sidecar = path.with_name(path.name + ".sha256")
-    if sidecar.exists():
-        recorded = sidecar.read_text(encoding="utf-8").split()[:1]
-        if recorded != [hashlib.sha256(raw).hexdigest()]:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        field="sha256",
-                        message=f"the file no longer matches {sidecar.name}",
-                        fix="exports are immutable: restore the file as downloaded, or pull a new export",
-                    )
-                ]
-            )
-    try:
-        decoded = raw.decode("utf-8")
-        tasks = json.loads(decoded)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(name, message=f"not UTF-8 (byte {exc.start})", fix="download the export again")]
-        ) from None
-    except json.JSONDecodeError as exc:
-        hint = "; the file ends too early (truncated download?)" if exc.pos >= len(decoded.rstrip()) else ""
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    message=f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}",
-                    fix="download the export again (Label Studio native JSON)",
-                )
-            ]
-        ) from None
-    if not isinstance(tasks, list):
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    message=f"expected a JSON list of tasks, got {type(tasks).__name__}",
-                    fix="export the project as Label Studio JSON (not JSON_MIN, CSV or a single task)",
-                )
-            ]
-        )
-    return tasks
+    """Parse one whole export (for small files; the build streams with `iter_tasks`)."""
+    check_sidecar(path, name)
+    return load_whole(path, name)
+
+
+class ArticleLike(Protocol):
+    text_sha256: str
+    source_file: str
+
+
+class ExportConversion:
+    """Every export, newest first, one task at a time: yields each document's chosen annotation as it is decided.
+
+    A document is decided by the newest export in which its task has a submitted annotation,
+    so a document is yielded once, in the order the exports hold the tasks (newest export
+    first). Problems are collected across every export and raised by `finish()`, sorted;
+    whoever consumes the documents must discard them then. Only small per-document state
+    (ids) is kept, never a task once it is converted.
+    """
+
+    def __init__(self, paths: list[Path], articles: Mapping[str, ArticleLike], schema: AnnotationSchema, relative):
+        self.paths = sorted(paths, reverse=True)
+        self.articles = articles
+        self.schema = schema
+        self.relative = relative
+        self.summary = ExportSummary(exports=[relative(p) for p in paths])
+        self.problems: list[Problem] = []
+        self.claimed: set[str] = set()  # decided by a newer export (annotation used, or its problems reported)
+        self.seen: set[str] = set()
+        self.only_cancelled: dict[str, Problem] = {}  # newest task of a document whose annotations are all cancelled
+        self.chosen = 0
+
+    def __iter__(self) -> Iterator[tuple[TaskAnnotations, str]]:
+        """(the chosen annotation, the task's text) per decided document; the text is the seed's (checked)."""
+        for path in self.paths:
+            name = self.relative(path)
+            # A file that turns out unreadable half-way counts for nothing: its partial state is rolled back.
+            problems_before = len(self.problems)
+            claimed_here: list[str] = []
+            seen_here: list[str] = []
+            cancelled_here: list[str] = []
+            in_this_export: dict[str, int] = {}
+            try:
+                for index, task in enumerate(iter_tasks(path, name)):
+                    self.summary.tasks += 1
+                    doc_id = _task_doc_id(task, index, name, self.articles, in_this_export, self.problems)
+                    if doc_id is None:
+                        continue
+                    in_this_export[doc_id] = task["id"]
+                    if doc_id not in self.seen:
+                        self.seen.add(doc_id)
+                        seen_here.append(doc_id)
+                    if doc_id in self.claimed:
+                        self.summary.superseded_tasks += 1
+                        continue
+                    article = self.articles[doc_id]
+                    outcome = _convert_task(task, name, doc_id, article, self.schema, self.summary, self.problems)
+                    if isinstance(outcome, Problem):
+                        if doc_id not in self.only_cancelled:
+                            self.only_cancelled[doc_id] = outcome
+                            cancelled_here.append(doc_id)
+                    elif outcome is not None:
+                        self.claimed.add(doc_id)
+                        claimed_here.append(doc_id)
+                        if outcome is not _REPORTED:
+                            self.chosen += 1
+                            yield outcome, task["data"]["text"]
+            except InputError as exc:
+                del self.problems[problems_before:]
+                self.problems += exc.problems
+                self.claimed.difference_update(claimed_here)
+                self.seen.difference_update(seen_here)
+                for doc_id in cancelled_here:
+                    del self.only_cancelled[doc_id]
+
+    def finish(self) -> ExportSummary:
+        """After iterating: raise InputError with every problem found, or return the summary."""
+        for doc_id in sorted(self.seen - self.claimed):
+            if doc_id in self.only_cancelled:
+                self.problems.append(self.only_cancelled[doc_id])
+            else:
+                self.summary.unannotated.append(doc_id)
+        if self.problems:
+            raise InputError(self.problems)
+        self.summary.documents = self.chosen
+        self.summary.not_exported = sorted(set(self.articles) - self.seen)
+        return self.summary
 
 
 def read_annotations(
-    paths: list[Path], articles: dict[str, Article], schema: AnnotationSchema, relative
+    paths: list[Path], articles: Mapping[str, ArticleLike], schema: AnnotationSchema, relative
 ) -> tuple[dict[str, TaskAnnotations], ExportSummary]:
-    """Convert every export; newest export first so that it wins for the documents it holds."""
-    summary = ExportSummary(exports=[relative(p) for p in paths])
-    problems: list[Problem] = []
-    chosen: dict[str, TaskAnnotations] = {}
-    claimed: set[str] = set()  # documents decided by a newer export (annotation used, or its problems)
-    seen_docs: set[str] = set()
-    only_cancelled: dict[str, Problem] = {}  # newest task of a document whose annotations are all cancelled
-    for path in sorted(paths, reverse=True):
-        name = relative(path)
-        try:
-            tasks = load_export(path, name)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        in_this_export: dict[str, int] = {}
-        for index, task in enumerate(tasks):
-            summary.tasks += 1
-            doc_id = _task_doc_id(task, index, name, articles, in_this_export, problems)
-            if doc_id is None:
-                continue
-            in_this_export[doc_id] = task["id"]
-            seen_docs.add(doc_id)
-            if doc_id in claimed:
-                summary.superseded_tasks += 1
-                continue
-            outcome = _convert_task(task, name, doc_id, articles[doc_id], schema, summary, problems)
-            if isinstance(outcome, Problem):
-                only_cancelled.setdefault(doc_id, outcome)
-            elif outcome is not None:
-                claimed.add(doc_id)
-                if outcome is not _REPORTED:
-                    chosen[doc_id] = outcome
-    for doc_id in sorted(seen_docs - claimed):
-        if doc_id in only_cancelled:
-            problems.append(only_cancelled[doc_id])
-        else:
-            summary.unannotated.append(doc_id)
-    if problems:
-        raise InputError(problems)
-    summary.documents = len(chosen)
-    summary.not_exported = sorted(set(articles) - seen_docs)
+    """Every document's chosen annotation, by doc_id (for callers that want them all at once)."""
+    conversion = ExportConversion(paths, articles, schema, relative)
+    chosen = {task.doc_id: task for task, _ in conversion}
+    summary = conversion.finish()
     return dict(sorted(chosen.items())), summary
 
 
@@ -239,8 +245,10 @@ def _task_doc_id(task, index, name, articles, in_this_export, problems) -> str |
     if not isinstance(data.get("text"), str):
         return None
     text, article = data["text"], articles[doc_id]
-    if text != article.text:
-        hint = " (the task has CRLF line ends)" if text.replace("\r\n", "\n") == article.text else ""
+    # The seed's checksum stands for its text, so that no seed text has to stay in memory.
+    if sha256_text(text) != article.text_sha256:
+        crlf = "\r\n" in text and sha256_text(text.replace("\r\n", "\n")) == article.text_sha256
+        hint = " (the task has CRLF line ends)" if crlf else ""
         bad(
             "data.text",
             f"task text (sha256 {sha256_text(text)[:12]}) differs from {article.source_file}"
@@ -275,7 +283,7 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems):
     summary.unused_submitted += len(submitted) - 1
     annotation_id = best.get("id")
     where = Problem(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
-    layers, found = convert_result(best.get("result"), article.text, schema, where)
+    layers, found = convert_result(best.get("result"), task["data"]["text"], schema, where)
     problems += found
     if found:
         return _REPORTED

@@ -362,15 +362,14 @@ def known_names(project: Project, articles: list[Article]) -> tuple[dict[str, st
 
 
 def _names_from_release(project: Project) -> tuple[dict[str, str], str]:
-    import pyarrow.parquet as pq
-
-    from newscorpus.build import data_file, release_versions
+    from newscorpus.build import release_versions
+    from newscorpus.shards import read_config
 
     versions = release_versions(project.corpus_dir)
     if not versions:
         return {}, "no release or export yet"
     release = project.corpus_dir / f"v{versions[-1]}"
-    table = pq.read_table(release / data_file("entities"), columns=["text", "type", "mention_type"])
+    table = read_config(release, "entities", columns=["text", "type", "mention_type"])
     mentions = [_Mention(**row) for row in table.to_pylist()]
     return known_names_from_layers(mentions), project.relative(release)
 

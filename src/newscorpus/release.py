@@ -50,7 +50,7 @@ def verify(release: Path) -> list[str]:
 
 
 # Manifest fields added after some releases were built: such a release is compared without them.
-LATER_MANIFEST_FIELDS = ("validation",)
+LATER_MANIFEST_FIELDS = ("validation", "layout")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def reproduce(project: Project, release: Path) -> Reproduction:
     """Rebuild the release's version from the current inputs in a scratch folder and compare byte for byte."""
     from newscorpus.build import build_release
     from newscorpus.card import input_entry
+    from newscorpus.shards import MAX_SHARD_BYTES
 
     manifest = read_manifest(release)
     changed = []
@@ -79,7 +80,15 @@ def reproduce(project: Project, release: Path) -> Reproduction:
             changed.append(entry["path"])
     with tempfile.TemporaryDirectory(prefix="newscorpus-reproduce-") as scratch:
         # The releases beside this one are its history (its card figures and CHANGELOG.md).
-        rebuilt = build_release(project, manifest["version"], corpus_dir=Path(scratch), history_dir=release.parent).path
+        # The same layout as the release (its largest file size), so that the same files come out.
+        max_bytes = (manifest.get("layout") or {}).get("max_shard_bytes", MAX_SHARD_BYTES)
+        rebuilt = build_release(
+            project,
+            manifest["version"],
+            corpus_dir=Path(scratch),
+            history_dir=release.parent,
+            max_shard_bytes=max_bytes,
+        ).path
         names = sorted(
             {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
             | {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()}

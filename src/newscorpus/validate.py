@@ -1,7 +1,9 @@
 """Run the Great Expectations suites of validation/ on a release folder, or on tables before they become one.
 
 Each suite checks one view (see validation_view): the views are built and handed to
-Great Expectations one at a time, so one table is in pandas at once. The outcome is an
+Great Expectations one at a time, so one table is in pandas at once, and a release's
+tables are read a chunk of whole documents at a time (validation_chunks), so memory
+does not grow with the release. The outcome is an
 engine-independent `Validation`: per suite and expectation, pass or fail, how many rows
 failed and which ids. Great Expectations is imported only here, inside the functions
 that run it, with its analytics and progress bars turned off.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -24,6 +26,8 @@ from newscorpus import suites
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
+from newscorpus.shards import data_files, shard_name
+from newscorpus.validation_chunks import document_chunks
 from newscorpus.validation_view import MANIFEST_SUITE, TABLE_SUITES, ViewBuilder
 
 ENGINE = "great_expectations"
@@ -113,24 +117,39 @@ class Validation:
 def validate_release(
     project: Project, release: Path, *, data_docs: Path | None = None, today: dt.date | None = None
 ) -> Validation:
-    """Every suite, the manifest's included, on a release folder."""
-    from newscorpus.build import data_file
+    """Every suite, the manifest's included, on a release folder (its tables a chunk of documents at a time)."""
     from newscorpus.release import manifest_view, read_manifest
 
     manifest = read_manifest(release)
     _check_schema_version(release.name, manifest.get("schema_version"), project)
-    builder = ViewBuilder(project.schema, {c: _read(release, data_file(c)) for c in CONFIGS})
-    views: dict[str, Callable[[], pa.Table]] = {name: _deferred(builder, name) for name in TABLE_SUITES}
-    data_files = [data_file(c) for c in CONFIGS]
-    views[MANIFEST_SUITE] = lambda: manifest_view(release, manifest, [*data_files, "README.md"], data_files)
-    return run_suites(project, release.name, views, data_docs=data_docs, today=today)
+    files = {c: data_files(release, c) or [shard_name(c, 0, 1)] for c in CONFIGS}
+    _check_readable(release, files)
+    parquet = [name for c in CONFIGS for name in files[c]]
+    views = _chunk_views(project, release, files)
+    manifest_suite = {MANIFEST_SUITE: lambda: manifest_view(release, manifest, [*parquet, "README.md"], parquet)}
+    return run_chunks(project, release.name, _with_first(manifest_suite, views), data_docs=data_docs, today=today)
 
 
-def _read(release: Path, name: str) -> pa.Table:
-    try:
-        return pq.read_table(release / name)
-    except (OSError, pa.ArrowException) as exc:
-        raise ReleaseError(f"{release.name}/{name}: cannot be read ({exc}); nothing validated") from None
+def _check_readable(release: Path, files: dict[str, list[str]]) -> None:
+    """Every Parquet file opens (its footer is read, not its data), before any work."""
+    for name in (n for names in files.values() for n in names):
+        try:
+            pq.ParquetFile(release / name).close()
+        except (OSError, pa.ArrowException) as exc:
+            raise ReleaseError(f"{release.name}/{name}: cannot be read ({exc}); nothing validated") from None
+
+
+def _chunk_views(project: Project, release: Path, files: dict[str, list[str]]) -> Iterator[dict]:
+    """Per chunk of whole documents (see validation_chunks): the table suites' views, built on demand."""
+    for tables in document_chunks(release, files):
+        builder = ViewBuilder(project.schema, tables)
+        del tables
+        yield {name: _deferred(builder, name) for name in TABLE_SUITES}
+
+
+def _with_first(extra: dict, chunks: Iterator[dict]) -> Iterator[dict]:
+    for index, views in enumerate(chunks):
+        yield {**views, **extra} if index == 0 else views
 
 
 def validate_tables(
@@ -141,9 +160,9 @@ def validate_tables(
     return run_suites(project, subject, {name: _deferred(builder, name) for name in TABLE_SUITES}, today=today)
 
 
-def gate(project: Project, tables: dict[str, pa.Table], subject: str) -> Validation:
-    """Validate a new release's tables; raise ValidationError with the report when any expectation fails."""
-    validation = validate_tables(project, tables, subject)
+def gate(project: Project, folder: Path, files: dict[str, list[str]], subject: str) -> Validation:
+    """Validate a new release's Parquet files, a chunk of documents at a time; raise ValidationError on a failure."""
+    validation = run_chunks(project, subject, _chunk_views(project, folder, files))
     if not validation.success:
         report = "\n".join(f"  {line}" for line in validation.report())
         raise ValidationError(f"{subject} fails validation; nothing was written:\n{report}")
@@ -206,6 +225,22 @@ def run_suites(
     today: dt.date | None = None,
 ) -> Validation:
     """Run the checkpoint's validation definitions that have a view, in the checkpoint's order."""
+    return run_chunks(project, subject, iter([views]), data_docs=data_docs, today=today)
+
+
+def run_chunks(
+    project: Project,
+    subject: str,
+    chunks: Iterator[dict[str, Callable[[], pa.Table]]],
+    *,
+    data_docs: Path | None = None,
+    today: dt.date | None = None,
+) -> Validation:
+    """Run the suites on each chunk's views (one view in pandas at a time) and add the results up per suite.
+
+    Chunks hold whole documents (validation_chunks), so per-row results add up, and so
+    does uniqueness, whose keys all start with doc_id (checked by `_chunkable`).
+    """
     definitions = load_definitions(project)
     gx = _import_great_expectations()
     import pandas as pd
@@ -214,27 +249,77 @@ def run_suites(
     checkpoint = _register(gx, context, definitions)
     today = today or dt.date.today()
     run_id = gx.RunIdentifier(run_name=subject)
-    results = []
-    for definition in checkpoint.validation_definitions:
-        if definition.name not in views:
-            continue
-        view = views[definition.name]()
-        rows = view.num_rows
-        frame = _to_pandas(view)
-        del view
-        meta = definition.suite.meta
-        parameters = {k: pd.Timestamp(v) for k, v in {**meta["parameters"], "today": today.isoformat()}.items()}
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters=parameters,
-            result_format={**checkpoint.result_format, "unexpected_index_column_names": meta["id_columns"]},
-            run_id=run_id,
-        )
-        del frame
-        results.append(SuiteResult(definition.name, rows, _outcomes(definitions["suites"][definition.name], result)))
+    parts: dict[str, list[SuiteResult]] = {}
+    _release_memory()  # what the caller freed (a build's conversion) before the first chunk
+    for index, views in enumerate(chunks):
+        if index == 1:
+            _chunkable(definitions["suites"])
+        for definition in checkpoint.validation_definitions:
+            if definition.name not in views:
+                continue
+            view = views[definition.name]()
+            rows = view.num_rows
+            frame = _to_pandas(view)
+            del view
+            meta = definition.suite.meta
+            parameters = {k: pd.Timestamp(v) for k, v in {**meta["parameters"], "today": today.isoformat()}.items()}
+            result = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters,
+                result_format={**checkpoint.result_format, "unexpected_index_column_names": meta["id_columns"]},
+                run_id=run_id,
+            )
+            del frame
+            outcomes = _outcomes(definitions["suites"][definition.name], result)
+            parts.setdefault(definition.name, []).append(SuiteResult(definition.name, rows, outcomes))
+            del result
+        del views
+        _release_memory()
     if data_docs is not None:
         context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    return Validation(subject, installed_version(ENGINE), tuple(results))
+    order = [d.name for d in checkpoint.validation_definitions if d.name in parts]
+    return Validation(subject, installed_version(ENGINE), tuple(_add_up(parts[name]) for name in order))
+
+
+def _release_memory() -> None:
+    """Between chunks: Great Expectations' results hold reference cycles, and Arrow keeps freed memory pooled."""
+    import gc
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+def _chunkable(suites_json: dict) -> None:
+    """Uniqueness seen chunk by chunk holds for the release only if every key starts with doc_id."""
+    for name, suite in suites_json.items():
+        for expectation in suite["expectations"]:
+            kwargs = expectation["kwargs"]
+            if "unique" in expectation["type"] and (kwargs.get("column_list") or [kwargs.get("column")])[0] != "doc_id":
+                raise SchemaError(f"{suites.suite_path(name)}: {expectation['meta']['check']} cannot run in chunks")
+
+
+def _add_up(parts: list[SuiteResult]) -> SuiteResult:
+    """One suite's results over all chunks: counts add up, the first failures' samples are kept."""
+    if len(parts) == 1:
+        return parts[0]
+    outcomes = []
+    for pieces in zip(*(p.outcomes for p in parts), strict=True):
+        failed = [p for p in pieces if not p.success]
+        counted = [p.unexpected for p in pieces if p.unexpected is not None]
+        rows = [p.rows for p in pieces if p.rows is not None]
+        outcomes.append(
+            Outcome(
+                check=pieces[0].check,
+                success=not failed,
+                notes=pieces[0].notes,
+                rows=sum(rows) if rows else None,
+                unexpected=sum(counted) if counted else None,
+                samples=tuple(s for p in pieces for s in p.samples)[:SAMPLES],
+                observed=failed[0].observed if failed else None,
+                error=next((p.error for p in pieces if p.error is not None), None),
+            )
+        )
+    return SuiteResult(parts[0].name, sum(p.rows for p in parts), tuple(outcomes))
 
 
 DATA_DOCS_SITE = "newscorpus"

@@ -1,0 +1,299 @@
+"""Streaming builds: shards, bounded batches, document order, problems across batches, chunked validation.
+
+Synthetic projects (benchmarks/synth.py) of a few dozen documents stand in for large ones:
+the row group, batch, shard and validation chunk sizes are made small, so that the same code
+paths run as at 100,000 documents.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from datasets import load_dataset
+
+import newscorpus.build as build_module
+import newscorpus.shards as shards
+import newscorpus.validation_chunks as validation_chunks
+from newscorpus import export_stream
+from newscorpus.build import build_release
+from newscorpus.errors import InputError
+from newscorpus.hubcard import check_card
+from newscorpus.labelstudio import ExportConversion, export_paths
+from newscorpus.project import Project
+from newscorpus.release import verify
+from newscorpus.schema import CONFIGS
+from newscorpus.shards import data_files
+from newscorpus.validate import validate_release
+from tests.conftest import REPO, tree_bytes
+
+spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
+synth = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(synth)
+
+DOCS = 60
+SHARD_BYTES = 100_000  # ~4 shards of this project
+EXPORT = Path("annotation/exports") / synth.EXPORT_NAME
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    """A project of 60 synthetic documents, generated once; tests copy it."""
+    root = tmp_path_factory.mktemp("synthetic") / "project"
+    synth.generate(DOCS, root, seed=5)
+    return root
+
+
+@pytest.fixture
+def small_layout(monkeypatch):
+    """Row groups of 8 documents, batches of 5: a 60-document project runs every streaming path."""
+    monkeypatch.setattr(shards, "ROW_GROUP_DOCS", 8)
+    monkeypatch.setattr(build_module, "BATCH_DOCS", 5)
+
+
+def copy(synthetic: Path, target: Path) -> Project:
+    shutil.copytree(synthetic, target)
+    return Project(target)
+
+
+def rewrite_export(project: Project, edit) -> None:
+    """Change the tasks of the export and keep its .sha256 in step (as a fresh pull would)."""
+    path = project.root / EXPORT
+    tasks = json.loads(path.read_text(encoding="utf-8"))
+    tasks = edit(tasks) or tasks
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    path.with_name(path.name + ".sha256").unlink()
+
+
+def parquet_files(release: Path) -> dict[str, bytes]:
+    return {name: data for name, data in tree_bytes(release).items() if name.endswith(".parquet")}
+
+
+# -- shards ---------------------------------------------------------------------------------
+
+
+def test_a_small_maximum_cuts_every_config_into_the_same_shards(synthetic, tmp_path, small_layout):
+    project = copy(synthetic, tmp_path / "repo")
+    max_bytes = SHARD_BYTES
+    release = build_release(project, "0.1.0", max_shard_bytes=max_bytes).path
+    names = {config: data_files(release, config) for config in CONFIGS}
+    count = len(names["documents"])
+    assert count >= 3
+    for config in CONFIGS:
+        assert names[config] == [f"{config}/train-{k:05d}-of-{count:05d}.parquet" for k in range(count)]
+    sizes = [(release / name).stat().st_size for files in names.values() for name in files]
+    assert max(sizes) <= max_bytes
+    # Shard k of every config holds the same documents; row groups hold 8 documents each.
+    for k in range(count):
+        documents = pq.read_table(release / names["documents"][k], columns=["doc_id"]).column(0).to_pylist()
+        assert documents == sorted(documents)
+        for config in ("entities", "events", "quotes"):
+            flat = set(pq.read_table(release / names[config][k], columns=["doc_id"]).column(0).to_pylist())
+            assert flat <= set(documents)
+        groups = pq.ParquetFile(release / names["documents"][k]).metadata
+        assert all(groups.row_group(i).num_rows == 8 for i in range(groups.num_row_groups - (k == count - 1)))
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["layout"] == {"max_shard_bytes": max_bytes, "documents_per_row_group": 8}
+    listed = {e["path"]: e["rows"] for e in manifest["outputs"] if "rows" in e}
+    assert sorted(listed) == sorted(n for files in names.values() for n in files)
+    assert verify(release) == [] and check_card(release) == []
+
+    # load_dataset reads every shard through the card's pattern, as a user would.
+    documents = load_dataset(str(release), "documents", split="train")
+    assert documents.num_rows == DOCS
+    assert documents["doc_id"] == [f"syn_{i:07d}" for i in range(DOCS)]
+    for config in ("entities", "events", "quotes"):
+        rows = sum(n for name, n in listed.items() if name.startswith(f"{config}/"))
+        assert load_dataset(str(release), config, split="train").num_rows == rows > 0
+    croissant = json.loads((release / "croissant.json").read_text(encoding="utf-8"))
+    file_sets = [d for d in croissant["distribution"] if d["@type"] == "cr:FileSet"]
+    assert [d["includes"] for d in file_sets] == [f"{c}/train-*.parquet" for c in CONFIGS]
+
+
+def test_the_same_inputs_give_the_same_shards(synthetic, tmp_path, small_layout):
+    project = copy(synthetic, tmp_path / "repo")
+    first = build_release(project, "0.1.0", corpus_dir=tmp_path / "a", max_shard_bytes=SHARD_BYTES).path
+    second = build_release(project, "0.1.0", corpus_dir=tmp_path / "b", max_shard_bytes=SHARD_BYTES).path
+    assert tree_bytes(first) == tree_bytes(second)
+    assert len(data_files(first, "documents")) >= 3
+
+
+def test_a_release_of_one_shard_keeps_the_single_file_name(synthetic, tmp_path):
+    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0").path
+    for config in CONFIGS:
+        assert data_files(release, config) == [f"{config}/train-00000-of-00001.parquet"]
+
+
+# -- batches and document order -----------------------------------------------------------------
+
+
+def test_batches_are_bounded_and_do_not_change_the_files(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "ROW_GROUP_DOCS", 8)
+    project = copy(synthetic, tmp_path / "repo")
+    sizes = []
+    make_tables = build_module.make_tables
+
+    def spy(articles, annotations, schema):
+        sizes.append(len(articles))
+        return make_tables(articles, annotations, schema)
+
+    monkeypatch.setattr(build_module, "make_tables", spy)
+    monkeypatch.setattr(build_module, "BATCH_DOCS", 7)
+    by_seven = build_release(project, "0.1.0", corpus_dir=tmp_path / "a").path
+    assert sizes == [7] * 8 + [4]
+    sizes.clear()
+    monkeypatch.setattr(build_module, "BATCH_DOCS", 1000)
+    whole = build_release(project, "0.1.0", corpus_dir=tmp_path / "b").path
+    assert sizes == [DOCS]
+    assert tree_bytes(by_seven) == tree_bytes(whole)
+
+
+def test_tasks_are_converted_as_they_are_read(synthetic, tmp_path):
+    """The conversion yields a document before the export has been read to its end."""
+    project = copy(synthetic, tmp_path / "repo")
+    path = project.root / EXPORT
+    path.write_bytes(path.read_bytes()[:-1000])  # cut in the last task
+    path.with_name(path.name + ".sha256").unlink()
+    seeds = {p.stem: _seed(project, p) for p in project.seeds_dir.glob("*.txt")}
+    conversion = iter(ExportConversion(export_paths(project.exports_dir), seeds, project.schema, project.relative))
+    first, _ = next(conversion)
+    assert first.doc_id == "syn_0000000"
+    assert sum(1 for _ in conversion) == DOCS - 2  # the last task is cut off
+
+
+def _seed(project: Project, path: Path):
+    from newscorpus.ingest import read_seeds
+
+    return read_seeds([path], relative=project.relative, language="en")[path.stem]
+
+
+def test_an_export_out_of_doc_id_order_gives_the_same_files(synthetic, tmp_path, small_layout):
+    """Tasks in any order are merged into doc_id order: the Parquet files are those of the sorted export."""
+    ordered = copy(synthetic, tmp_path / "ordered")
+    shuffled = copy(synthetic, tmp_path / "shuffled")
+    rewrite_export(ordered, lambda tasks: None)
+    rewrite_export(shuffled, lambda tasks: random.Random(1).shuffle(tasks))
+    a = build_release(ordered, "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    b = build_release(shuffled, "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    assert parquet_files(a) == parquet_files(b) and len(parquet_files(a)) >= 12
+    assert not (b / ".runs").exists() and sorted(p.name for p in b.iterdir() if p.name.startswith(".")) == []
+
+
+# -- problems across batches ------------------------------------------------------------------
+
+
+def test_problems_in_different_batches_are_all_reported_and_nothing_is_written(synthetic, tmp_path, small_layout):
+    project = copy(synthetic, tmp_path / "repo")
+
+    def first_entity(task: dict) -> dict:
+        return next(r for r in task["annotations"][0]["result"] if r.get("from_name") == "entity")
+
+    def break_two(tasks):
+        early, late = first_entity(tasks[2]), first_entity(tasks[57])
+        early["value"]["text"] = "not the text"
+        late["value"]["labels"] = ["NOT_A_LABEL"]
+
+    rewrite_export(project, break_two)
+    with pytest.raises(InputError) as caught:
+        build_release(project, "0.1.0")
+    problems = caught.value.problems
+    assert [(p.task_id, p.doc_id, p.field) for p in problems] == [
+        (3, "syn_0000002", "value.text"),
+        (58, "syn_0000057", "value.labels"),
+    ]
+    assert str(caught.value).startswith("2 problems in the input; nothing was written:\n")
+    assert sorted(p.name for p in project.corpus_dir.iterdir()) == [".build.lock"]
+
+
+def test_an_export_that_breaks_half_way_counts_for_nothing(synthetic, tmp_path, small_layout):
+    """Task problems before the point where the file stops being JSON are not reported: the file is."""
+    project = copy(synthetic, tmp_path / "repo")
+    rewrite_export(project, lambda tasks: tasks[1]["annotations"][0]["result"][0]["value"].update(text="wrong"))
+    path = project.root / EXPORT
+    path.write_bytes(path.read_bytes()[:-5000])
+    with pytest.raises(InputError) as caught:
+        build_release(project, "0.1.0")
+    (problem,) = caught.value.problems
+    assert problem.file == EXPORT.as_posix() and problem.task_id is None
+    assert problem.message.startswith("not valid JSON: ")
+    assert problem.message.endswith("; the file ends too early (truncated download?)")
+
+
+# -- reading exports -----------------------------------------------------------------------------
+
+
+def test_json_errors_are_located_as_the_standard_library_locates_them(tmp_path, monkeypatch):
+    """The streamed reader's message, line and column equal json.loads' for random damage to a file."""
+    monkeypatch.setattr(export_stream, "READ_SIZE", 7)  # windows far smaller than a task
+    tasks = [
+        {"id": i, "data": {"text": "a\nb “q” 🙂 é " * 3, "doc_id": f"d{i}"}, "x": [1, 2.5, None, True]}
+        for i in range(4)
+    ]
+    rng = random.Random(11)
+    path = tmp_path / "export.json"
+    checked = 0
+    for _ in range(400):
+        text = json.dumps(tasks, ensure_ascii=False, indent=rng.choice([None, 1]))
+        at = rng.randrange(len(text))
+        text = rng.choice(
+            [text[:at], text[:at] + text[at + 1 :], text[:at] + rng.choice('",]}{x \n\\') + text[at:], text + " x"]
+        )
+        if not text.lstrip().startswith("["):
+            continue
+        path.write_text(text, encoding="utf-8")
+        try:
+            json.loads(text)
+            expected = None
+        except json.JSONDecodeError as exc:
+            expected = (exc.msg, exc.lineno, exc.colno, exc.pos >= len(text.rstrip()))
+        assert export_stream.locate_json_error(path) == expected, text
+        checked += 1
+    assert checked > 300
+
+
+def test_the_first_byte_that_is_not_utf8_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_stream, "READ_SIZE", 5)
+    rng = random.Random(3)
+    base = "[“q” 🙂 é x]".encode() * 4
+    path = tmp_path / "export.json"
+    for _ in range(200):
+        data = bytearray(base)
+        data[rng.randrange(len(data))] = rng.randrange(128, 256)
+        path.write_bytes(bytes(data))
+        try:
+            bytes(data).decode("utf-8")
+            expected = None
+        except UnicodeDecodeError as exc:
+            expected = exc.start
+        assert export_stream.first_invalid_utf8(path) == expected
+
+
+# -- validation in chunks ---------------------------------------------------------------------------
+
+
+def test_validation_in_chunks_adds_up_to_validation_in_one(synthetic, tmp_path, small_layout, monkeypatch):
+    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    whole = validate_release(Project(REPO), release)
+    monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)  # ~12 documents per chunk
+    chunked = validate_release(Project(REPO), release)
+    assert chunked.success and whole.success
+    assert chunked.summary() == whole.summary()
+    assert chunked.summary()["suites"]["documents"]["rows"] == DOCS
+
+
+def test_a_doc_id_repeated_in_another_shard_fails_uniqueness_in_chunks(synthetic, tmp_path, small_layout, monkeypatch):
+    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    names = data_files(release, "documents")
+    first, last = pq.read_table(release / names[0]), pq.read_table(release / names[-1])
+    schema = last.schema
+    import pyarrow as pa
+
+    pq.write_table(pa.concat_tables([last, first.slice(0, 1)]).cast(schema), release / names[-1])
+    monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
+    failures = [o.lines()[0] for o in validate_release(Project(REPO), release).failures]
+    assert "FAILED documents.doc_id.unique: 2 of 61 rows: doc_id=syn_0000000; doc_id=syn_0000000" in failures
