@@ -31,10 +31,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from newscorpus.build import data_file, write_parquet  # noqa: E402
+from newscorpus.build import PARQUET_OPTIONS, data_file  # noqa: E402
 from newscorpus.project import Project  # noqa: E402
 from newscorpus.schema import CONFIGS  # noqa: E402
 
@@ -56,7 +58,7 @@ def write_release(folder: Path, docs: int, seed: int) -> dict[str, int]:
     for config in CONFIGS:
         path = folder / data_file(config)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_parquet(tables[config], path)
+        pq.write_table(tables[config], path, **PARQUET_OPTIONS)
         outputs.append({"path": data_file(config), "rows": tables[config].num_rows})
     (folder / "README.md").write_text("synthetic release for a benchmark\n", encoding="utf-8")
     outputs.append({"path": "README.md"})
@@ -109,6 +111,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "spark_results.json",
+                        help="where the medians go (default: benchmarks/spark_results.json)")  # fmt: skip
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--release", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -144,6 +148,8 @@ def main() -> None:
                     k: statistics.median(r[k] for r in results) if results[0][k] is not None else None for k in keys
                 }
             expectations = runs["pandas"][0]["expectations"]
+    records = [{"documents": docs, "engine": engine, "runs": args.runs, **m} for (docs, engine), m in medians.items()]
+    args.json.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
     print(f"\nmedians of {args.runs} run(s); {expectations} expectations in 6 suites, all passed on both engines:")
     print(f"  {'documents':>10} {'engine':<7} {'validate':>10} {'Python peak':>12} {'JVM peak':>10} {'session':>8}")
     for (docs, engine), m in medians.items():

@@ -8,6 +8,7 @@ a synthetic corpus with planted defects (view by view, row by row), the command 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import os
@@ -17,6 +18,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -161,6 +163,51 @@ def test_spark_views_equal_the_arrow_views_row_by_row(spark, defective_release):
         assert view.columns == expected.column_names, name
         rows = [tuple(row) for row in view.collect()]  # a test may collect: the views are small here
         assert rows == [tuple(row.values()) for row in expected.to_pylist()], name
+
+
+def _edit_shard(release: Path, name: str, edit) -> None:
+    """Rewrite one Parquet shard through `edit(rows)` and keep its manifest entry in step."""
+    path = release / name
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    edit(rows)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(e for e in manifest["outputs"] if e["path"] == name)
+    data = path.read_bytes()
+    entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), rows=len(rows))
+    (release / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def test_a_release_of_many_shards_gets_the_same_report_with_defects_in_later_shards(spark, tmp_path, monkeypatch):
+    """Spark reads a config's shards in name order (a read of many files would order them by size)."""
+    import newscorpus.build as build_module
+    import newscorpus.shards as shards
+
+    monkeypatch.setattr(shards, "ROW_GROUP_DOCS", 8)
+    monkeypatch.setattr(build_module, "BATCH_DOCS", 5)
+    synth.generate(60, tmp_path / "project", seed=5)
+    release = build_release(Project(tmp_path / "project"), "0.0.1", max_shard_bytes=100_000).path
+    entity_shards, quote_shards = shards.data_files(release, "entities"), shards.data_files(release, "quotes")
+    assert len(entity_shards) >= 3 and len(quote_shards) >= 3
+    clean = validate_release(Project(REPO), release, today=TODAY)
+    assert validate_release_spark(Project(REPO), release, spark=spark, today=TODAY).report() == clean.report()
+
+    def shift_last(rows: list[dict]) -> None:  # the last mention of the shard: a span one character off
+        rows[-1].update(start=rows[-1]["start"] + 1, end=rows[-1]["end"] + 1)
+
+    def unknown_speaker(rows: list[dict]) -> None:
+        next(r for r in rows if r["speaker_id"]).update(speaker_id="zz99")
+
+    _edit_shard(release, entity_shards[-1], shift_last)
+    _edit_shard(release, entity_shards[1], shift_last)
+    _edit_shard(release, quote_shards[-2], unknown_speaker)
+    pandas = validate_release(Project(REPO), release, today=TODAY)
+    on_spark = validate_release_spark(Project(REPO), release, spark=spark, today=TODAY)
+    assert verdicts(on_spark) == verdicts(pandas)
+    assert on_spark.report() == pandas.report()
+    failed = {o.check: o.unexpected for o in on_spark.failures}
+    assert failed["entities.span.matches_text"] == 2 and failed["quotes.speaker_id.in_document"] == 1
 
 
 # -- the command line ------------------------------------------------------------------------
