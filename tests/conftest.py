@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import datasets
@@ -75,3 +78,64 @@ def two_releases(tmp_path_factory):
     from tests.release_changes import build_two_releases
 
     return build_two_releases(tmp_path_factory.mktemp("two-releases"))
+
+
+# Settings for many small validations in one local session: one core and one shuffle partition
+# (the test releases are tiny), and for queries that each touch a few hundred rows, no adaptive
+# re-planning, interpreted expressions instead of generated code, and a JVM that compiles less
+# eagerly: a query's planning and compiling cost more than its data here (~2x faster in total).
+# SPARK_PRODUCTION_SETTINGS restores Spark's defaults for the tests that check them.
+SPARK_TEST_SETTINGS = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+NO_PYTHON_WORKERS = "/nonexistent/python-for-spark-workers"
+SPARK_PRODUCTION_SETTINGS = {
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.codegen.wholeStage": "true",
+    "spark.sql.codegen.factoryMode": "FALLBACK",
+}
+
+
+def _missing(what: str):
+    """A missing Java or pyspark skips the Spark tests on a developer's machine and fails them in CI."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what}; CI=true: the Spark engine's tests must run (scripts/test.sh installs both)")
+    pytest.skip(what)
+
+
+def java_major() -> int | None:
+    java = shutil.which("java")
+    if java is None:
+        return None
+    banner = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    found = re.search(r'version "(\d+)', banner)
+    return int(found.group(1)) if found else None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The one local Spark session of the test run (starting one takes seconds)."""
+    try:
+        import pyspark  # noqa: F401
+    except ModuleNotFoundError:
+        _missing("pyspark is not installed (pip install -e '.[spark]')")
+    major = java_major()
+    if major is None or major < 17:
+        _missing(f"the Spark engine needs Java 17 or newer (found: {major or 'none'})")
+    from newscorpus.validate_spark import spark_session
+
+    # No row passes through Python: a Spark job that needed a Python worker would fail to start one.
+    before = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = NO_PYTHON_WORKERS
+    session = spark_session("local[1]", SPARK_TEST_SETTINGS)
+    yield session
+    session.stop()
+    if before is None:
+        os.environ.pop("PYSPARK_PYTHON")
+    else:
+        os.environ["PYSPARK_PYTHON"] = before

@@ -51,8 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="run the Great Expectations suites on a release; exit 1 if any fails"
     )
-    validate.add_argument("release", type=Path)
+    validate.add_argument("release", help="a release folder; with --engine spark also a URL Spark reads (s3a://, ...)")
     validate.add_argument("--data-docs", type=Path, metavar="DIR", help="also write Great Expectations Data Docs here")
+    validate.add_argument(
+        "--engine", choices=("pandas", "spark"), default="pandas", help="where the suites run (default: pandas)"
+    )
+    validate.add_argument(
+        "--spark-master", metavar="URL", help="with --engine spark: the master of a new session (default: local[*])"
+    )
     validate.set_defaults(run=_validate)
 
     show = commands.add_parser("show", help="load a release with datasets.load_dataset and summarize it")
@@ -173,16 +179,23 @@ def _reproduce(args, project: Project) -> int:
 
 
 def _validate(args, project: Project) -> int:
-    from newscorpus.validate import validate_release
+    if args.engine == "spark":
+        from newscorpus.validate_spark import validate_release_spark
 
-    validation = validate_release(project, args.release, data_docs=args.data_docs)
+        validation = validate_release_spark(project, args.release, master=args.spark_master, data_docs=args.data_docs)
+    else:
+        from newscorpus.validate import validate_release
+
+        if args.spark_master is not None or "://" in args.release:
+            raise CorpusError(f"{'--spark-master' if args.spark_master else args.release}: needs --engine spark")
+        validation = validate_release(project, Path(args.release), data_docs=args.data_docs)
     for line in validation.report():
         print(line)
     if args.data_docs is not None:
         print(f"data docs: {args.data_docs / 'index.html'}")
     if not validation.success:
         failed = len(validation.failures)
-        print(f"error: {args.release.name} fails validation ({failed} of {validation.expectations})", file=sys.stderr)
+        print(f"error: {validation.subject} fails validation ({failed} of {validation.expectations})", file=sys.stderr)
         return 1
     return 0
 

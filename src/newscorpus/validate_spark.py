@@ -1,0 +1,430 @@
+"""The release gate on Spark: the same suites of validation/, run by Great Expectations' Spark datasource.
+
+A release is a local folder or a URL Spark can read (s3a://, hdfs://, abfss://, file://).
+Spark reads every config as it is, the nested `documents` included; spark_view builds
+each suite's view from them as Spark columns, and Great Expectations checks it on Spark.
+The `manifest` suite needs the files themselves: they are listed, hashed and counted
+through Hadoop's FileSystem API in the Spark driver's JVM (the filesystem, credentials
+and settings Spark itself reads the release with), so no byte of a data file passes
+through Python. The outcome is validate's engine-independent `Validation`: the same
+report, expectation for expectation, as the pandas engine's.
+
+pyspark is imported only here and in spark_view, inside the functions that run Spark.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from fnmatch import fnmatch
+from functools import reduce
+from importlib.metadata import version as installed_version
+from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
+
+import pyarrow as pa
+
+from newscorpus import suites
+from newscorpus.errors import CorpusError, ReleaseError, SchemaError
+from newscorpus.project import Project
+from newscorpus.schema import CONFIGS
+from newscorpus.shards import config_pattern, shard_name
+from newscorpus.validate import (
+    DATA_DOCS_SITE,
+    ENGINE,
+    Outcome,
+    SuiteResult,
+    Validation,
+    _check_schema_version,
+    _context,
+    _import_great_expectations,
+    _outcomes,
+    load_definitions,
+)
+from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS, MANIFEST_SUITE, TABLE_SUITES
+
+INSTALL_HINT = "install it with `pip install 'newscorpus[spark]'` (and Java 17)"
+LOOPBACK = "127.0.0.1"
+# A session started here on this machine: reachable from this machine only, no web UI, no
+# progress bar, and a driver that logs errors only (Spark's notices would bury the report).
+LOCAL_SETTINGS = {
+    "spark.driver.host": LOOPBACK,
+    "spark.driver.bindAddress": LOOPBACK,
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
+
+# -- the session ---------------------------------------------------------------------
+
+
+def spark_session(master: str | None = None, settings: dict[str, str] | None = None):
+    """The active SparkSession if there is one (e.g. a notebook's), else a new one with `settings`.
+
+    A new session uses `master`, else the master spark-submit was given, else `local[*]`. A
+    local session binds to 127.0.0.1, with its web UI off and its driver logging errors only.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ModuleNotFoundError:
+        raise CorpusError(f"--engine spark needs pyspark: {INSTALL_HINT}") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    launched_by_spark_submit = "PYSPARK_GATEWAY_PORT" in os.environ
+    if master is None and not launched_by_spark_submit:
+        master = "local[*]"
+    settings = dict(settings or {})
+    builder = SparkSession.builder.appName("newscorpus validate")
+    if master is not None:
+        builder = builder.master(master)
+    if master is not None and master.startswith("local"):
+        os.environ["SPARK_LOCAL_IP"] = LOOPBACK  # read by the JVM when it starts
+        quiet = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
+        settings = {**LOCAL_SETTINGS, **settings, JAVA_OPTIONS: f"{quiet} {settings.get(JAVA_OPTIONS, '')}".strip()}
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises a plain runtime error when Java is missing or too old
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CorpusError(f"Spark could not start ({first}); it needs Java 17: {INSTALL_HINT}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# -- the release's files, through Hadoop's FileSystem in the driver's JVM --------------------
+
+
+def release_url(release: str | Path) -> str:
+    """A URL Spark reads: a URL as given, a local folder as an absolute file: URL."""
+    text = str(release)
+    if "://" in text:
+        return text.rstrip("/")
+    return Path(text).resolve().as_uri()
+
+
+def release_name(url: str) -> str:
+    return PurePosixPath(url.split("://", 1)[-1]).name
+
+
+class HadoopFolder:
+    """A folder of any filesystem Spark reads, for listing, hashing and counting its files."""
+
+    def __init__(self, spark, url: str):
+        self.jvm = spark.sparkContext._jvm
+        self.conf = spark.sparkContext._jsc.hadoopConfiguration()
+        path = self.jvm.org.apache.hadoop.fs.Path(url)
+        fs = path.getFileSystem(self.conf)
+        if fs.getClass().getName() == "org.apache.hadoop.fs.LocalFileSystem":
+            fs = fs.getRawFileSystem()  # every file as it is: no hidden .crc files, no checksum verification
+        self.fs = fs
+        self.root = fs.makeQualified(path)
+        self.name = release_name(url)
+
+    def _path(self, relative: str):
+        return self.jvm.org.apache.hadoop.fs.Path(self.root, relative)
+
+    def is_folder(self) -> bool:
+        return self.fs.exists(self.root) and self.fs.getFileStatus(self.root).isDirectory()
+
+    def files(self) -> dict[str, int]:
+        """Every file below the folder (relative POSIX path) with its size in bytes."""
+        prefix = self.root.toUri().getPath().rstrip("/") + "/"
+        found, listing = {}, self.fs.listFiles(self.root, True)
+        while listing.hasNext():
+            status = listing.next()
+            found[status.getPath().toUri().getPath().removeprefix(prefix)] = status.getLen()
+        return found
+
+    def read_bytes(self, relative: str) -> bytes | None:
+        path = self._path(relative)
+        if not self.fs.isFile(path):
+            return None
+        stream = self.fs.open(path)
+        try:
+            return bytes(stream.readAllBytes())
+        finally:
+            stream.close()
+
+    def sha256(self, relative: str) -> str:
+        """Hashed in the JVM as the file streams through: the bytes never reach Python."""
+        digest = self.jvm.java.security.MessageDigest.getInstance("SHA-256")
+        stream = self.jvm.java.security.DigestInputStream(self.fs.open(self._path(relative)), digest)
+        try:
+            stream.transferTo(self.jvm.java.io.OutputStream.nullOutputStream())
+        finally:
+            stream.close()
+        return bytes(digest.digest()).hex()
+
+    def parquet_rows(self, relative: str) -> int | None:
+        """Rows recorded in a Parquet file's footer; None if it is not a Parquet file."""
+        from py4j.protocol import Py4JJavaError
+
+        parquet = self.jvm.org.apache.parquet.hadoop
+        try:
+            reader = parquet.ParquetFileReader.open(
+                parquet.util.HadoopInputFile.fromPath(self._path(relative), self.conf)
+            )
+        except Py4JJavaError:
+            return None
+        try:
+            return int(reader.getRecordCount())
+        finally:
+            reader.close()
+
+    def arrow_schema(self, relative: str) -> pa.Schema | None:
+        """The Arrow schema pyarrow stored in a Parquet file's footer (a few KB, read in the JVM); None if none."""
+        from py4j.protocol import Py4JJavaError
+
+        parquet = self.jvm.org.apache.parquet.hadoop
+        try:
+            reader = parquet.ParquetFileReader.open(
+                parquet.util.HadoopInputFile.fromPath(self._path(relative), self.conf)
+            )
+        except Py4JJavaError:
+            return None
+        try:
+            stored = reader.getFooter().getFileMetaData().getKeyValueMetaData().get("ARROW:schema")
+        finally:
+            reader.close()
+        if stored is None:
+            return None
+        try:
+            return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(stored)))
+        except (ValueError, pa.ArrowInvalid):
+            return None
+
+
+def read_manifest(folder: HadoopFolder) -> dict:
+    if not folder.is_folder():
+        raise ReleaseError(f"{folder.name}: no such release folder")
+    data = folder.read_bytes("manifest.json")
+    if data is None:
+        raise ReleaseError(f"{folder.name}: no manifest.json; is this a release folder (corpus/vX.Y.Z)?")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{folder.name}/manifest.json: not valid JSON ({exc})") from None
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    path: str
+    listed: bool
+    present: bool
+    sha256_matches: bool | None
+    bytes_match: bool | None
+    rows_match: bool | None
+
+
+def manifest_rows(
+    folder: HadoopFolder, manifest: dict, required: list[str], data_files: list[str]
+) -> list[ManifestRow]:
+    """The `manifest` suite's view, row for row as release.manifest_view makes it for a local folder."""
+    outputs = {e["path"]: e for e in manifest.get("outputs", []) if isinstance(e, dict) and "path" in e}
+    on_disk = folder.files()
+    on_disk.pop("manifest.json", None)
+    rows = []
+    for path in sorted(set(outputs) | set(on_disk) | set(required)):
+        entry = outputs.get(path)
+        present = path in on_disk
+        checked = entry is not None and present
+        counted = checked and (path in data_files or "rows" in entry)
+        rows.append(
+            ManifestRow(
+                path=path,
+                listed=entry is not None,
+                present=present,
+                sha256_matches=folder.sha256(path) == entry.get("sha256") if checked else None,
+                bytes_match=on_disk[path] == entry.get("bytes") if checked else None,
+                rows_match=folder.parquet_rows(path) == entry.get("rows") if counted else None,
+            )
+        )
+    return rows
+
+
+def _manifest_frame(spark, rows: list[ManifestRow]):
+    """The rows as literals of a query: a DataFrame made from Python objects would need Python workers."""
+    from pyspark.sql import functions as F
+
+    fields = [(f.name, "string") for f in MANIFEST_FIELDS] + [(f.name, "boolean") for f in MANIFEST_CHECKS]
+    records = [F.struct(*(F.lit(getattr(row, n)).cast(t).alias(n) for n, t in fields)) for row in rows]
+    return spark.range(1).select(F.inline(F.array(*records)))
+
+
+# -- entry point -----------------------------------------------------------------------
+
+
+def validate_release_spark(
+    project: Project,
+    release: str | Path,
+    *,
+    spark=None,
+    master: str | None = None,
+    data_docs: Path | None = None,
+    today: dt.date | None = None,
+) -> Validation:
+    """Every suite, the manifest's included, on a release folder or URL, on Spark."""
+    from newscorpus.spark_view import SparkViewBuilder
+
+    spark = spark or spark_session(master)
+    url = release_url(release)
+    folder = HadoopFolder(spark, url)
+    manifest = read_manifest(folder)
+    _check_schema_version(folder.name, manifest.get("schema_version"), project)
+    files = config_files(folder.files())
+    builder = SparkViewBuilder(project.schema, {c: _read(spark, url, folder.name, files[c]) for c in CONFIGS})
+    hidden = hidden_type_changes(folder, project.schema.arrow_schemas(), files)
+    views = {name: (lambda name=name: builder.build(name)) for name in TABLE_SUITES}
+    parquet = [name for c in CONFIGS for name in files[c]]
+    views[MANIFEST_SUITE] = lambda: _manifest_frame(
+        spark, manifest_rows(folder, manifest, [*parquet, "README.md"], parquet)
+    )
+    return run_suites_spark(project, folder.name, views, data_docs=data_docs, today=today, hidden_types=hidden)
+
+
+def config_files(on_disk: dict[str, int]) -> dict[str, list[str]]:
+    """Each config's Parquet shards in order, as the pandas engine finds them (the single name if none)."""
+    names = sorted(on_disk)
+    return {c: [n for n in names if fnmatch(n, config_pattern(c))] or [shard_name(c, 0, 1)] for c in CONFIGS}
+
+
+def hidden_type_changes(
+    folder: HadoopFolder, expected: dict[str, pa.Schema], files: dict[str, list[str]]
+) -> dict[str, str]:
+    """`<config>.<column>.type` -> the Arrow type stored in a file, where it is not the schema's.
+
+    Spark maps Arrow types that Parquet stores alike (string and large_string) to one Spark
+    type, so Great Expectations on Spark cannot see the difference that the pandas engine
+    (and a `datasets` reader) does. pyarrow records the Arrow schema in each file's footer;
+    the driver reads it there: metadata only, no rows.
+    """
+    changes = {}
+    for config, schema in expected.items():
+        for relative in files[config]:
+            stored = folder.arrow_schema(relative)
+            for field in schema if stored is not None else ():
+                index = stored.get_field_index(field.name)
+                if field.type in suites.TYPE_NAMES and index >= 0 and stored.field(index).type != field.type:
+                    changes.setdefault(f"{config}.{field.name}.type", str(stored.field(index).type))
+    return changes
+
+
+def _with_hidden_types(outcomes: tuple[Outcome, ...], suite: dict, hidden: dict[str, str]) -> tuple[Outcome, ...]:
+    """A type check Spark passed fails when the file's Arrow schema shows the type it could not see."""
+    type_lists = {e["meta"]["check"]: e["kwargs"].get("type_list") for e in suite["expectations"]}
+    out = []
+    for outcome in outcomes:
+        if outcome.success and outcome.check in hidden:
+            seen = f"type {hidden[outcome.check]}, expected one of {', '.join(type_lists[outcome.check])}"
+            outcome = replace(outcome, success=False, observed=seen)
+        out.append(outcome)
+    return tuple(out)
+
+
+def _read(spark, url: str, name: str, relative: list[str]):
+    """A config's shards one after the other: a read of several files orders its splits by size, not name."""
+    frames = []
+    for file in relative:
+        try:
+            frames.append(spark.read.parquet(f"{url}/{file}"))
+        except Exception as exc:  # Spark's analysis and execution errors share no narrower base class
+            first = str(exc).strip().splitlines()[0]
+            raise ReleaseError(f"{name}/{file}: cannot be read ({first}); nothing validated") from None
+    return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+# -- running Great Expectations on Spark ------------------------------------------------------
+
+
+def run_suites_spark(
+    project: Project,
+    subject: str,
+    views: dict,
+    *,
+    data_docs: Path | None = None,
+    today: dt.date | None = None,
+    hidden_types: dict[str, str] | None = None,
+) -> Validation:
+    """Run the checkpoint's validation definitions that have a view, in the checkpoint's order, on Spark.
+
+    Every expectation is first checked for its verdict alone; only the failing ones are run again
+    for their details (counts, sample ids). On Spark each detail is a query of its own, and a
+    passing release needs none. With Data Docs, one run gathers every detail.
+    """
+    definitions = load_definitions(project)
+    gx = _import_great_expectations()
+    context = _context(gx, data_docs)
+    checkpoint = _register(gx, context, definitions)
+    today = today or dt.date.today()
+    run_id = gx.RunIdentifier(run_name=subject)
+    results = []
+    for definition in checkpoint.validation_definitions:
+        if definition.name not in views:
+            continue
+        suite = definitions["suites"][definition.name]
+        meta = suite["meta"]
+        dates = {**meta["parameters"], "today": today.isoformat()}
+        parameters = {k: dt.date.fromisoformat(v) for k, v in dates.items()}
+        details = {**checkpoint.result_format, "unexpected_index_column_names": meta["id_columns"]}
+        with _stored(views[definition.name]()) as frame:
+            rows = frame.count()
+            verdicts = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters,
+                result_format=details if data_docs is not None else {"result_format": "BOOLEAN_ONLY"},
+                run_id=run_id,
+            ).results
+            failed = {r.expectation_config.meta["check"] for r in verdicts if not r.success}
+            if failed and data_docs is None:
+                again = [e for e in suite["expectations"] if e["meta"]["check"] in failed]
+                batch = definition.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+                found = batch.validate(
+                    gx.ExpectationSuite(name=f"{definition.name}.failed", expectations=again),
+                    result_format=details,
+                    expectation_parameters=parameters,
+                ).results
+                verdicts = [r for r in verdicts if r.success] + list(found)
+        outcomes = _outcomes(suite, SimpleNamespace(results=verdicts))
+        results.append(SuiteResult(definition.name, rows, _with_hidden_types(outcomes, suite, hidden_types or {})))
+    if data_docs is not None:
+        context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    return Validation(subject, installed_version(ENGINE), tuple(results))
+
+
+@contextmanager
+def _stored(view):
+    """The view computed once and kept for the suite's queries (in memory, spilling to disk), then freed.
+
+    A local checkpoint, not a cache: each of Great Expectations' queries then plans from the
+    stored rows instead of over the view's joins, which costs more than the query on small views.
+    """
+    context = view.sparkSession.sparkContext._jsc
+    before = set(context.getPersistentRDDs().keys())
+    try:
+        yield view.localCheckpoint(eager=True)
+    finally:
+        for rdd_id, rdd in context.getPersistentRDDs().items():
+            if rdd_id not in before:
+                rdd.unpersist(False)
+
+
+def _register(gx, context, definitions: dict):
+    """As validate._register, with a Spark data source: the session is the active one, made before."""
+    source = context.data_sources.add_spark(suites.DATASOURCE_NAME, persist=False)  # views come stored
+    for name, data in definitions["suites"].items():
+        suite = gx.ExpectationSuite(**data)
+        if len(suite.expectations) != len(data["expectations"]):
+            raise SchemaError(f"{suites.suite_path(name)}: Great Expectations could not build every expectation")
+        context.suites.add(suite)
+        source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(suites.BATCH_DEFINITION_NAME)
+    for data in definitions["definitions"].values():
+        context.validation_definitions.add(gx.ValidationDefinition.parse_obj(data))
+    return context.checkpoints.add(gx.Checkpoint.parse_obj(definitions["checkpoint"]))
