@@ -240,10 +240,11 @@ def child(engine: str, folder: Path) -> dict:
         ViewBuilder(project.schema, tables())
         seconds = time.perf_counter() - begin
     elif engine == "great_expectations":
-        from newscorpus.validate import _import_great_expectations, validate_tables
+        from newscorpus.expectations import import_great_expectations
+        from newscorpus.validate import validate_tables
 
         begin = time.perf_counter()
-        _import_great_expectations()  # timed apart: a fixed cost of ~3 s per process, whatever the size
+        import_great_expectations()  # timed apart: a fixed cost of ~3 s per process, whatever the size
         imported = time.perf_counter() - begin
         begin = time.perf_counter()
         validation = validate_tables(project, tables(), "synthetic")

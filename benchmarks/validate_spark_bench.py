@@ -95,9 +95,10 @@ def child(engine: str, release: Path) -> dict:
         jvm_peak = peak_mib(Path(f"/proc/{jvm}/status"))
         spark.stop()
     else:
-        from newscorpus.validate import _import_great_expectations, validate_release
+        from newscorpus.expectations import import_great_expectations
+        from newscorpus.validate import validate_release
 
-        _import_great_expectations()  # a fixed cost of ~3 s per process, as in validate_bench.py
+        import_great_expectations()  # a fixed cost of ~3 s per process, as in validate_bench.py
         begin = time.perf_counter()
         validation = validate_release(project, release)
         seconds = time.perf_counter() - begin

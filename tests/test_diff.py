@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from newscorpus.cli import main
-from newscorpus.diff import diff_documents, render_text
+from newscorpus.diff import diff_documents
+from newscorpus.diff_render import render_text
 
 # Hand-checked against the edits listed in tests/release_changes.py: nothing more, nothing less.
 EXPECTED_DIFF = """\

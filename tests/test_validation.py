@@ -230,9 +230,9 @@ def test_great_expectations_sends_nothing(tmp_path):
 
 
 def test_the_context_has_analytics_and_progress_bars_off():
-    from newscorpus.validate import _context, _import_great_expectations
+    from newscorpus.expectations import import_great_expectations, make_context
 
-    context = _context(_import_great_expectations(), None)
+    context = make_context(import_great_expectations(), None)
     assert context.config.analytics_enabled is False
     assert (context.progress_bars.globally, context.progress_bars.metric_calculations) == (False, False)
 

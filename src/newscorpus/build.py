@@ -28,15 +28,17 @@ from tqdm import tqdm
 import newscorpus
 from newscorpus import card, croissant, shards
 from newscorpus.card_blocks import Snapshot
-from newscorpus.diff import ReleaseDiff, diff_streams, render_changelog, summary_line
+from newscorpus.diff import ReleaseDiff, diff_streams
+from newscorpus.diff_render import render_changelog, summary_line
 from newscorpus.errors import ReleaseError
+from newscorpus.expectations import Validation, check_suites
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
 from newscorpus.labelstudio import ExportConversion, ExportSummary, TaskAnnotations, export_paths
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
 from newscorpus.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches, shard_name
 from newscorpus.tables import make_tables
-from newscorpus.validate import Validation, check_suites, gate
+from newscorpus.validate import gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"

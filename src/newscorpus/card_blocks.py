@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from newscorpus.diff import diff_documents, summary_line
+from newscorpus.diff import diff_documents
+from newscorpus.diff_render import summary_line
 from newscorpus.schema import CONFIGS, AnnotationSchema
 from newscorpus.shards import data_files, iter_batches
 

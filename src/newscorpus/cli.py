@@ -267,7 +267,8 @@ def _card(args, project: Project) -> int:
 def _diff(args, project: Project) -> int:
     import json
 
-    from newscorpus.diff import diff_releases, render_text
+    from newscorpus.diff import diff_releases
+    from newscorpus.diff_render import render_text
 
     old, new = _release_dir(project, args.old), _release_dir(project, args.new)
     result = diff_releases(old, new)

@@ -4,18 +4,14 @@ Each suite checks one view (see validation_view): the views are built and handed
 Great Expectations one at a time, so one table is in pandas at once, and a release's
 tables are read a chunk of whole documents at a time (validation_chunks), so memory
 does not grow with the release. The outcome is an
-engine-independent `Validation`: per suite and expectation, pass or fail, how many rows
-failed and which ids. Great Expectations is imported only here, inside the functions
-that run it, with its analytics and progress bars turned off.
+engine-independent `Validation` (expectations.py): per suite and expectation, pass or fail,
+how many rows failed and which ids. validate_spark runs the same suites on Spark.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
@@ -24,92 +20,24 @@ import pyarrow.parquet as pq
 
 from newscorpus import suites
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
+from newscorpus.expectations import (
+    DATA_DOCS_SITE,
+    ENGINE,
+    SAMPLES,
+    Outcome,
+    SuiteResult,
+    Validation,
+    import_great_expectations,
+    load_definitions,
+    make_context,
+    outcomes,
+    register,
+)
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
 from newscorpus.shards import data_files, shard_name
 from newscorpus.validation_chunks import document_chunks
 from newscorpus.validation_view import MANIFEST_SUITE, TABLE_SUITES, ViewBuilder
-
-ENGINE = "great_expectations"
-SAMPLES = 5
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One expectation's result, in terms no engine owns."""
-
-    check: str
-    success: bool
-    notes: str
-    rows: int | None = None
-    unexpected: int | None = None
-    samples: tuple[tuple[tuple[str, object], ...], ...] = ()
-    observed: str | None = None
-    error: str | None = None
-
-    def lines(self) -> list[str]:
-        if self.error is not None:
-            head = f"FAILED {self.check}: could not be evaluated: {self.error}"
-        elif self.unexpected is not None:
-            ids = "; ".join(" ".join(f"{k}={v}" for k, v in sample) for sample in self.samples)
-            head = f"FAILED {self.check}: {self.unexpected} of {self.rows} rows" + (f": {ids}" if ids else "")
-        else:
-            head = f"FAILED {self.check}: {self.observed}"
-        return [head, f"  ({self.notes})"]
-
-
-@dataclass(frozen=True)
-class SuiteResult:
-    name: str
-    rows: int
-    outcomes: tuple[Outcome, ...]
-
-    @property
-    def passed(self) -> int:
-        return sum(o.success for o in self.outcomes)
-
-
-@dataclass(frozen=True)
-class Validation:
-    subject: str
-    engine_version: str
-    suites: tuple[SuiteResult, ...]
-
-    @property
-    def failures(self) -> list[Outcome]:
-        return [o for s in self.suites for o in s.outcomes if not o.success]
-
-    @property
-    def success(self) -> bool:
-        return not self.failures
-
-    @property
-    def expectations(self) -> int:
-        return sum(len(s.outcomes) for s in self.suites)
-
-    def headline(self) -> str:
-        failed, total = len(self.failures), self.expectations
-        verdict = f"{failed} of {total} expectations failed" if failed else f"{total} of {total} expectations passed"
-        return f"{self.subject}: {verdict} in {len(self.suites)} suites ({ENGINE} {self.engine_version})"
-
-    def report(self) -> list[str]:
-        width = max((len(s.name) for s in self.suites), default=0)
-        lines = [self.headline()]
-        for s in self.suites:
-            lines.append(f"  {s.name:<{width}} {s.rows:>9} rows {s.passed:>4} of {len(s.outcomes):>3} passed")
-        for outcome in self.failures:
-            lines += outcome.lines()
-        return lines
-
-    def summary(self) -> dict:
-        """What the manifest records: deterministic, no time and no run id."""
-        return {
-            ENGINE: self.engine_version,
-            "suites": {
-                s.name: {"rows": s.rows, "expectations": len(s.outcomes), "passed": s.passed} for s in self.suites
-            },
-        }
-
 
 # -- entry points ----------------------------------------------------------------
 
@@ -195,31 +123,6 @@ def _check_schema_version(release: str, built_with: str | None, project: Project
 # -- running Great Expectations ----------------------------------------------------
 
 
-def check_suites(project: Project) -> None:
-    """Refuse to validate with files of validation/ that are out of date with the schema."""
-    stale, extra = suites.stale_files(project)
-    validation = [p for p in stale if project.relative(p).startswith(suites.VALIDATION_DIR + "/")] + extra
-    if validation:
-        raise SchemaError(
-            f"out of date with schemas/annotation.yaml: {', '.join(project.relative(p) for p in validation)};"
-            " run `newscorpus schema --write`"
-        )
-
-
-def load_definitions(project: Project) -> dict:
-    """validation/ as JSON: suites, validation definitions, checkpoint."""
-    check_suites(project)
-
-    def read(path: str) -> dict:
-        return json.loads((project.root / path).read_text(encoding="utf-8"))
-
-    return {
-        "suites": {name: read(suites.suite_path(name)) for name in suites.ALL_SUITES},
-        "definitions": {name: read(suites.definition_path(name)) for name in suites.ALL_SUITES},
-        "checkpoint": read(suites.CHECKPOINT_PATH),
-    }
-
-
 def run_suites(
     project: Project,
     subject: str,
@@ -246,11 +149,11 @@ def run_chunks(
     does uniqueness, whose keys all start with doc_id (checked by `_chunkable`).
     """
     definitions = load_definitions(project)
-    gx = _import_great_expectations()
+    gx = import_great_expectations()
     import pandas as pd
 
-    context = _context(gx, data_docs)
-    checkpoint = _register(gx, context, definitions)
+    context = make_context(gx, data_docs)
+    checkpoint = register(gx, context, definitions, context.data_sources.add_pandas(suites.DATASOURCE_NAME))
     today = today or dt.date.today()
     run_id = gx.RunIdentifier(run_name=subject)
     parts: dict[str, list[SuiteResult]] = {}
@@ -278,8 +181,8 @@ def run_chunks(
             )
             del frame
             _forget_batches(context)
-            outcomes = _outcomes(definitions["suites"][definition.name], result)
-            parts.setdefault(definition.name, []).append(SuiteResult(definition.name, rows, outcomes))
+            found = outcomes(definitions["suites"][definition.name], result)
+            parts.setdefault(definition.name, []).append(SuiteResult(definition.name, rows, found))
             del result
         del views
         _release_memory()
@@ -353,60 +256,6 @@ def _add_up(parts: list[SuiteResult]) -> SuiteResult:
     return SuiteResult(parts[0].name, sum(p.rows for p in parts), tuple(outcomes))
 
 
-DATA_DOCS_SITE = "newscorpus"
-
-
-def _import_great_expectations():
-    # Set before the import: Great Expectations reads it when a context starts.
-    os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    import great_expectations as gx
-    from great_expectations.execution_engine import pandas_execution_engine
-
-    # The pandas engine fingerprints every batch below this many bytes by hashing it row by
-    # row (text turned into Python strings): ~200 MB at the peak for a chunk's documents, for a
-    # marker no outcome uses. A threshold of 0 skips it.
-    pandas_execution_engine.HASH_THRESHOLD = 0
-    return gx
-
-
-def _context(gx, data_docs: Path | None):
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    sites = {}
-    if data_docs is not None:
-        sites[DATA_DOCS_SITE] = {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-        data_docs_sites=sites,
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
-def _register(gx, context, definitions: dict):
-    """Data source, suites, validation definitions and checkpoint into the context; returns the checkpoint."""
-    source = context.data_sources.add_pandas(suites.DATASOURCE_NAME)
-    for name, data in definitions["suites"].items():
-        suite = gx.ExpectationSuite(**data)
-        # Great Expectations logs and drops an expectation it cannot build: refuse instead.
-        if len(suite.expectations) != len(data["expectations"]):
-            raise SchemaError(f"{suites.suite_path(name)}: Great Expectations could not build every expectation")
-        context.suites.add(suite)
-        source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(suites.BATCH_DEFINITION_NAME)
-    for data in definitions["definitions"].values():
-        context.validation_definitions.add(gx.ValidationDefinition.parse_obj(data))
-    return context.checkpoints.add(gx.Checkpoint.parse_obj(definitions["checkpoint"]))
-
-
 def _to_pandas(view: pa.Table):
     import pandas as pd
 
@@ -419,64 +268,3 @@ def _to_pandas(view: pa.Table):
         pa.string(): pd.StringDtype(),
     }
     return view.to_pandas(types_mapper=dtypes.get, date_as_object=False)
-
-
-def _outcomes(suite: dict, result) -> tuple[Outcome, ...]:
-    by_check = {r.expectation_config.meta["check"]: r for r in result.results}
-    id_columns = suite["meta"]["id_columns"]
-    out = []
-    for expectation in suite["expectations"]:
-        check = expectation["meta"]["check"]
-        r = by_check[check]
-        details = r.result or {}
-        error = _error(r.exception_info)
-        samples = tuple(
-            tuple((c, _plain(row.get(c))) for c in id_columns if c in row)
-            for row in details.get("partial_unexpected_index_list") or []
-        )[:SAMPLES]
-        out.append(
-            Outcome(
-                check=check,
-                success=bool(r.success),
-                notes=expectation["notes"],
-                rows=details.get("element_count"),
-                unexpected=details.get("unexpected_count"),
-                samples=samples,
-                observed=None if r.success else _observed(expectation, details),
-                error=error,
-            )
-        )
-    return tuple(out)
-
-
-def _plain(value) -> object:
-    """An id as the report shows it: every engine's missing value reads `null`."""
-    import pandas as pd
-
-    return "null" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
-
-
-def _error(info) -> str | None:
-    """The first exception message, in either shape Great Expectations reports it."""
-    if not info:
-        return None
-    if "raised_exception" in info:
-        return info.get("exception_message") if info.get("raised_exception") else None
-    for nested in info.values():
-        if isinstance(nested, dict) and nested.get("raised_exception"):
-            return str(nested.get("exception_message")).splitlines()[0]
-    return None
-
-
-def _observed(expectation: dict, details: dict) -> str:
-    observed, kwargs = details.get("observed_value"), expectation["kwargs"]
-    if "column_list" in kwargs and isinstance(observed, list):
-        expected = kwargs["column_list"]
-        missing = [c for c in expected if c not in observed]
-        unexpected = [c for c in observed if c not in expected]
-        if missing or unexpected:
-            return f"missing columns {missing}, unexpected columns {unexpected}"
-        return f"columns in another order: {observed}"
-    if "type_list" in kwargs:
-        return f"type {observed}, expected one of {', '.join(kwargs['type_list'])}"
-    return f"observed {observed!r}"

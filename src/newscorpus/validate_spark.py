@@ -29,22 +29,23 @@ from types import SimpleNamespace
 import pyarrow as pa
 
 from newscorpus import suites
-from newscorpus.errors import CorpusError, ReleaseError, SchemaError
-from newscorpus.project import Project
-from newscorpus.schema import CONFIGS
-from newscorpus.shards import config_pattern, shard_name
-from newscorpus.validate import (
+from newscorpus.errors import CorpusError, ReleaseError
+from newscorpus.expectations import (
     DATA_DOCS_SITE,
     ENGINE,
     Outcome,
     SuiteResult,
     Validation,
-    _check_schema_version,
-    _context,
-    _import_great_expectations,
-    _outcomes,
+    import_great_expectations,
     load_definitions,
+    make_context,
+    outcomes,
+    register,
 )
+from newscorpus.project import Project
+from newscorpus.schema import CONFIGS
+from newscorpus.shards import config_pattern, shard_name
+from newscorpus.validate import _check_schema_version
 from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS, MANIFEST_SUITE, TABLE_SUITES
 
 INSTALL_HINT = "install it with `pip install 'newscorpus[spark]'` (and Java 17)"
@@ -163,8 +164,9 @@ class HadoopFolder:
             stream.close()
         return bytes(digest.digest()).hex()
 
-    def parquet_rows(self, relative: str) -> int | None:
-        """Rows recorded in a Parquet file's footer; None if it is not a Parquet file."""
+    @contextmanager
+    def _footer(self, relative: str):
+        """The Parquet file's metadata as the JVM's ParquetFileReader reads it; None if it is not Parquet."""
         from py4j.protocol import Py4JJavaError
 
         parquet = self.jvm.org.apache.parquet.hadoop
@@ -173,27 +175,23 @@ class HadoopFolder:
                 parquet.util.HadoopInputFile.fromPath(self._path(relative), self.conf)
             )
         except Py4JJavaError:
-            return None
+            yield None
+            return
         try:
-            return int(reader.getRecordCount())
+            yield reader
         finally:
             reader.close()
+
+    def parquet_rows(self, relative: str) -> int | None:
+        """Rows recorded in a Parquet file's footer; None if it is not a Parquet file."""
+        with self._footer(relative) as reader:
+            return None if reader is None else int(reader.getRecordCount())
 
     def arrow_schema(self, relative: str) -> pa.Schema | None:
         """The Arrow schema pyarrow stored in a Parquet file's footer (a few KB, read in the JVM); None if none."""
-        from py4j.protocol import Py4JJavaError
-
-        parquet = self.jvm.org.apache.parquet.hadoop
-        try:
-            reader = parquet.ParquetFileReader.open(
-                parquet.util.HadoopInputFile.fromPath(self._path(relative), self.conf)
-            )
-        except Py4JJavaError:
-            return None
-        try:
-            stored = reader.getFooter().getFileMetaData().getKeyValueMetaData().get("ARROW:schema")
-        finally:
-            reader.close()
+        with self._footer(relative) as reader:
+            metadata = None if reader is None else reader.getFooter().getFileMetaData().getKeyValueMetaData()
+            stored = None if metadata is None else metadata.get("ARROW:schema")
         if stored is None:
             return None
         try:
@@ -360,9 +358,11 @@ def run_suites_spark(
     passing release needs none. With Data Docs, one run gathers every detail.
     """
     definitions = load_definitions(project)
-    gx = _import_great_expectations()
-    context = _context(gx, data_docs)
-    checkpoint = _register(gx, context, definitions)
+    gx = import_great_expectations()
+    context = make_context(gx, data_docs)
+    # No persist: the views come stored (see _stored); the session is the active one, made before.
+    source = context.data_sources.add_spark(suites.DATASOURCE_NAME, persist=False)
+    checkpoint = register(gx, context, definitions, source)
     today = today or dt.date.today()
     run_id = gx.RunIdentifier(run_name=subject)
     results = []
@@ -392,8 +392,8 @@ def run_suites_spark(
                     expectation_parameters=parameters,
                 ).results
                 verdicts = [r for r in verdicts if r.success] + list(found)
-        outcomes = _outcomes(suite, SimpleNamespace(results=verdicts))
-        results.append(SuiteResult(definition.name, rows, _with_hidden_types(outcomes, suite, hidden_types or {})))
+        found = outcomes(suite, SimpleNamespace(results=verdicts))
+        results.append(SuiteResult(definition.name, rows, _with_hidden_types(found, suite, hidden_types or {})))
     if data_docs is not None:
         context.build_data_docs(site_names=[DATA_DOCS_SITE])
     return Validation(subject, installed_version(ENGINE), tuple(results))
@@ -414,17 +414,3 @@ def _stored(view):
         for rdd_id, rdd in context.getPersistentRDDs().items():
             if rdd_id not in before:
                 rdd.unpersist(False)
-
-
-def _register(gx, context, definitions: dict):
-    """As validate._register, with a Spark data source: the session is the active one, made before."""
-    source = context.data_sources.add_spark(suites.DATASOURCE_NAME, persist=False)  # views come stored
-    for name, data in definitions["suites"].items():
-        suite = gx.ExpectationSuite(**data)
-        if len(suite.expectations) != len(data["expectations"]):
-            raise SchemaError(f"{suites.suite_path(name)}: Great Expectations could not build every expectation")
-        context.suites.add(suite)
-        source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(suites.BATCH_DEFINITION_NAME)
-    for data in definitions["definitions"].values():
-        context.validation_definitions.add(gx.ValidationDefinition.parse_obj(data))
-    return context.checkpoints.add(gx.Checkpoint.parse_obj(definitions["checkpoint"]))
