@@ -17,8 +17,9 @@ at a time. Memory holds about one row group per run, whatever the number of docu
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +47,17 @@ def config_pattern(config: str) -> str:
 def data_files(release: Path, config: str) -> list[str]:
     """A release's Parquet files of one config, in order, as paths relative to the release."""
     return sorted(p.relative_to(release).as_posix() for p in (release / config).glob(SHARD_PATTERN) if p.is_file())
+
+
+def config_files(names: Iterable[str]) -> dict[str, list[str]]:
+    """Each config's shards among a release's file names (relative POSIX paths), in order; where a
+    config has none, its single-shard name (which validation then reports as missing)."""
+    found: dict[str, list[str]] = {c: [] for c in CONFIGS}
+    for name in sorted(names):
+        path = PurePosixPath(name)
+        if len(path.parts) == 2 and path.parent.name in found and fnmatch(path.name, SHARD_PATTERN):
+            found[path.parent.name].append(name)
+    return {c: files or [shard_name(c, 0, 1)] for c, files in found.items()}
 
 
 def iter_batches(release: Path, config: str, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:

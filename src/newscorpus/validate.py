@@ -35,7 +35,7 @@ from newscorpus.expectations import (
 )
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
-from newscorpus.shards import data_files, shard_name
+from newscorpus.shards import config_files, data_files
 from newscorpus.validation_chunks import document_chunks
 from newscorpus.validation_view import MANIFEST_SUITE, TABLE_SUITES, ViewBuilder
 
@@ -50,7 +50,7 @@ def validate_release(
 
     manifest = read_manifest(release)
     _check_schema_version(release.name, manifest.get("schema_version"), project)
-    files = {c: data_files(release, c) or [shard_name(c, 0, 1)] for c in CONFIGS}
+    files = config_files(name for c in CONFIGS for name in data_files(release, c))
     _check_readable(release, files)
     parquet = [name for c in CONFIGS for name in files[c]]
     views = _chunk_views(project, release, files)

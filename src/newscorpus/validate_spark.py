@@ -20,7 +20,6 @@ import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from fnmatch import fnmatch
 from functools import reduce
 from importlib.metadata import version as installed_version
 from pathlib import Path, PurePosixPath
@@ -44,7 +43,7 @@ from newscorpus.expectations import (
 )
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
-from newscorpus.shards import config_pattern, shard_name
+from newscorpus.shards import config_files
 from newscorpus.validate import _check_schema_version
 from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS, MANIFEST_SUITE, TABLE_SUITES
 
@@ -286,12 +285,6 @@ def validate_release_spark(
         spark, manifest_rows(folder, manifest, [*parquet, "README.md"], parquet)
     )
     return run_suites_spark(project, folder.name, views, data_docs=data_docs, today=today, hidden_types=hidden)
-
-
-def config_files(on_disk: dict[str, int]) -> dict[str, list[str]]:
-    """Each config's Parquet shards in order, as the pandas engine finds them (the single name if none)."""
-    names = sorted(on_disk)
-    return {c: [n for n in names if fnmatch(n, config_pattern(c))] or [shard_name(c, 0, 1)] for c in CONFIGS}
 
 
 def hidden_type_changes(
