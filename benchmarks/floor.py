@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newscorpus import schema as S
-from newscorpus.build import PARQUET_OPTIONS
+from newscorpus.build.builder import PARQUET_OPTIONS
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
 

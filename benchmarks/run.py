@@ -66,10 +66,10 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
     begin = time.perf_counter()
     extra: dict = {}
     if measure in ("build", "build_without_gate"):
-        import newscorpus.build as build
+        import newscorpus.build.builder as build
 
         if measure == "build_without_gate":
-            from newscorpus.validate import Validation
+            from newscorpus.validation.pandas_engine import Validation
 
             build.gate = lambda project, folder, files, subject: Validation(subject, "-", ())
         corpus = work / measure
@@ -77,14 +77,14 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
         release = build.build_release(project, "0.0.1", corpus_dir=corpus)
         extra = {"rows": release.rows, "shards": len(list((release.path / "documents").glob("*.parquet")))}
     elif measure == "gate":
+        from newscorpus.release.shards import data_files
         from newscorpus.schema import CONFIGS
-        from newscorpus.shards import data_files
-        from newscorpus.validate import gate
+        from newscorpus.validation.pandas_engine import gate
 
         release = work / "build" / "v0.0.1"
         gate(project, release, {c: data_files(release, c) for c in CONFIGS}, "v0.0.1")
     elif measure == "validate":
-        from newscorpus.validate import validate_release
+        from newscorpus.validation.pandas_engine import validate_release
 
         validation = validate_release(project, work / "build" / "v0.0.1")
         extra = {"failures": [o.check for o in validation.failures]}
@@ -118,10 +118,11 @@ def floor_validate(project, release: Path) -> list[str]:
 
     from validate_bench import arrow_checks
 
+    from newscorpus.release.shards import read_config
     from newscorpus.schema import CONFIGS
-    from newscorpus.shards import read_config
-    from newscorpus.suites import suite
-    from newscorpus.validation_view import TABLE_SUITES, ViewBuilder
+    from newscorpus.validation.suites import suite
+    from newscorpus.validation.view_specs import TABLE_SUITES
+    from newscorpus.validation.views import ViewBuilder
 
     builder = ViewBuilder(project.schema, {c: read_config(release, c) for c in CONFIGS})
     parameters = {"today": dt.date.today().isoformat(), **suite("documents", project.schema)["meta"]["parameters"]}
@@ -135,8 +136,8 @@ def same_tables(release: Path, floor: Path) -> dict[str, bool]:
     """Does the floor write the build's tables (the check that it is a floor for the same work)?"""
     import pyarrow.parquet as pq
 
+    from newscorpus.release.shards import read_config
     from newscorpus.schema import CONFIGS
-    from newscorpus.shards import read_config
 
     return {c: read_config(release, c).equals(pq.read_table(floor / f"{c}.parquet")) for c in CONFIGS}
 

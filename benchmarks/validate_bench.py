@@ -38,8 +38,9 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from newscorpus.build import PARQUET_OPTIONS, data_file  # noqa: E402
+from newscorpus.build.builder import PARQUET_OPTIONS  # noqa: E402
 from newscorpus.project import Project  # noqa: E402
+from newscorpus.release.shards import shard_name  # noqa: E402
 from newscorpus.schema import CONFIGS  # noqa: E402
 
 TOKENS, WIDTH = 250, 8  # a text is 250 tokens of 7 letters and a space: 2,000 characters
@@ -168,7 +169,7 @@ def _nest(flat: pa.Table, docs: int, list_type: pa.DataType) -> pa.Array:
 
 def arrow_checks(view: pa.Table, suite: dict, parameters: dict) -> list[str]:
     """Evaluate every expectation of a suite on a view with pyarrow.compute; return the failing checks."""
-    from newscorpus.suites import TYPE_NAMES
+    from newscorpus.validation.suites import TYPE_NAMES
 
     failed = []
     for e in suite["expectations"]:
@@ -228,20 +229,20 @@ def child(engine: str, folder: Path) -> dict:
     def tables() -> dict[str, pa.Table]:
         # Handed over without a reference kept here, as the build and `newscorpus validate` do.
         begin = time.perf_counter()
-        out = {c: pq.read_table(folder / data_file(c)) for c in CONFIGS}
+        out = {c: pq.read_table(folder / shard_name(c, 0, 1)) for c in CONFIGS}
         read.append(time.perf_counter() - begin)
         return out
 
     imported, views, failed, expectations = 0.0, 0.0, [], 0
     if engine == "read":
-        from newscorpus.validation_view import ViewBuilder
+        from newscorpus.validation.views import ViewBuilder
 
         begin = time.perf_counter()
         ViewBuilder(project.schema, tables())
         seconds = time.perf_counter() - begin
     elif engine == "great_expectations":
-        from newscorpus.expectations import import_great_expectations
-        from newscorpus.validate import validate_tables
+        from newscorpus.validation.expectations import import_great_expectations
+        from newscorpus.validation.pandas_engine import validate_tables
 
         begin = time.perf_counter()
         import_great_expectations()  # timed apart: a fixed cost of ~3 s per process, whatever the size
@@ -252,8 +253,9 @@ def child(engine: str, folder: Path) -> dict:
         failed = [o.check for o in validation.failures]
         expectations = validation.expectations
     else:
-        from newscorpus.suites import suite
-        from newscorpus.validation_view import TABLE_SUITES, ViewBuilder
+        from newscorpus.validation.suites import suite
+        from newscorpus.validation.view_specs import TABLE_SUITES
+        from newscorpus.validation.views import ViewBuilder
 
         begin = time.perf_counter()
         builder = ViewBuilder(project.schema, tables())
@@ -295,8 +297,8 @@ def main() -> None:
         begin = time.perf_counter()
         tables = synthetic_tables(Project(ROOT), args.docs, args.seed)
         for config in CONFIGS:
-            (folder / data_file(config)).parent.mkdir(parents=True)
-            pq.write_table(tables[config], folder / data_file(config), **PARQUET_OPTIONS)
+            (folder / shard_name(config, 0, 1)).parent.mkdir(parents=True)
+            pq.write_table(tables[config], folder / shard_name(config, 0, 1), **PARQUET_OPTIONS)
         rows = {c: t.num_rows for c, t in tables.items()}
         del tables
         print(f"synthetic release: {rows} rows, written in {time.perf_counter() - begin:.1f} s (seed {args.seed})")

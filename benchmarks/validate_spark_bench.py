@@ -35,10 +35,10 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from newscorpus.build import PARQUET_OPTIONS, data_file  # noqa: E402
+from newscorpus.build.builder import PARQUET_OPTIONS  # noqa: E402
 from newscorpus.project import Project  # noqa: E402
+from newscorpus.release.shards import ROW_GROUP_DOCS, shard_name  # noqa: E402
 from newscorpus.schema import CONFIGS  # noqa: E402
-from newscorpus.shards import ROW_GROUP_DOCS  # noqa: E402
 
 ENGINES = ("pandas", "spark")
 
@@ -56,13 +56,13 @@ def write_release(folder: Path, docs: int, seed: int) -> dict[str, int]:
     tables = _validate_bench().synthetic_tables(project, docs, seed)
     outputs = []
     for config in CONFIGS:
-        path = folder / data_file(config)
+        path = folder / shard_name(config, 0, 1)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Row groups of ~ROW_GROUP_DOCS documents, as a built release has them: the pandas engine reads
         # a row group at a time, and pyarrow's default (a million rows) would hold far more.
         group_rows = max(1, tables[config].num_rows * ROW_GROUP_DOCS // docs)
         pq.write_table(tables[config], path, row_group_size=group_rows, **PARQUET_OPTIONS)
-        outputs.append({"path": data_file(config), "rows": tables[config].num_rows})
+        outputs.append({"path": shard_name(config, 0, 1), "rows": tables[config].num_rows})
     (folder / "README.md").write_text("synthetic release for a benchmark\n", encoding="utf-8")
     outputs.append({"path": "README.md"})
     for entry in outputs:
@@ -87,7 +87,7 @@ def child(engine: str, release: Path) -> dict:
     project = Project(ROOT)
     session_seconds, jvm_peak = 0.0, None
     if engine == "spark":
-        from newscorpus.validate_spark import spark_session, validate_release_spark
+        from newscorpus.validation.spark_engine import spark_session, validate_release_spark
 
         begin = time.perf_counter()
         spark = spark_session()
@@ -99,8 +99,8 @@ def child(engine: str, release: Path) -> dict:
         jvm_peak = peak_mib(Path(f"/proc/{jvm}/status"))
         spark.stop()
     else:
-        from newscorpus.expectations import import_great_expectations
-        from newscorpus.validate import validate_release
+        from newscorpus.validation.expectations import import_great_expectations
+        from newscorpus.validation.pandas_engine import validate_release
 
         import_great_expectations()  # a fixed cost of ~3 s per process, as in validate_bench.py
         begin = time.perf_counter()

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import datasets
 import pytest
 
 from newscorpus.project import Project
-
-REPO = Path(__file__).resolve().parents[1]
-SEED_ID = "000_ef3ea5b0d932693c"
+from tests.helpers import NO_PYTHON_WORKERS, SPARK_TEST_SETTINGS, copy_project, java_major
 
 
 @pytest.fixture(autouse=True)
@@ -30,26 +24,6 @@ def isolated_environment(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def copy_static(target: Path) -> Project:
-    """What every project needs besides its data: schema, suites, card, guidelines, labeling config."""
-    shutil.copytree(REPO / "schemas", target / "schemas")
-    shutil.copytree(REPO / "validation", target / "validation")
-    (target / "annotation").mkdir(parents=True, exist_ok=True)
-    for name in ("annotation/GUIDELINES.md", "annotation/label_config.xml", "DATACARD.md"):
-        shutil.copy2(REPO / name, target / name)
-    return Project(target)
-
-
-def copy_project(target: Path, *, with_corpus: bool = False) -> Project:
-    """A working copy of the repository's inputs (seeds, schema, exports, card, suites) in `target`."""
-    for name in ("seeds", "schemas", "annotation", "validation"):
-        shutil.copytree(REPO / name, target / name)
-    shutil.copy2(REPO / "DATACARD.md", target / "DATACARD.md")
-    if with_corpus:
-        shutil.copytree(REPO / "corpus", target / "corpus")
-    return Project(target)
-
-
 @pytest.fixture
 def project(tmp_path) -> Project:
     return copy_project(tmp_path / "repo")
@@ -58,18 +32,11 @@ def project(tmp_path) -> Project:
 @pytest.fixture(scope="session")
 def seed_release(tmp_path_factory):
     """The repository's inputs built once into a scratch corpus (version 0.0.1)."""
-    from newscorpus.build import build_release
+    from newscorpus.build.builder import build_release
 
     root = tmp_path_factory.mktemp("seed-release")
     project = copy_project(root / "repo")
     return build_release(project, "0.0.1")
-
-
-def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file below `folder` with its bytes, for before/after comparisons."""
-    if not folder.exists():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")
@@ -80,41 +47,11 @@ def two_releases(tmp_path_factory):
     return build_two_releases(tmp_path_factory.mktemp("two-releases"))
 
 
-# Settings for many small validations in one local session: one core and one shuffle partition
-# (the test releases are tiny), and for queries that each touch a few hundred rows, no adaptive
-# re-planning, interpreted expressions instead of generated code, and a JVM that compiles less
-# eagerly: a query's planning and compiling cost more than its data here (~2x faster in total).
-# SPARK_PRODUCTION_SETTINGS restores Spark's defaults for the tests that check them.
-SPARK_TEST_SETTINGS = {
-    "spark.sql.shuffle.partitions": "1",
-    "spark.default.parallelism": "1",
-    "spark.sql.adaptive.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-}
-NO_PYTHON_WORKERS = "/nonexistent/python-for-spark-workers"
-SPARK_PRODUCTION_SETTINGS = {
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.codegen.wholeStage": "true",
-    "spark.sql.codegen.factoryMode": "FALLBACK",
-}
-
-
 def _missing(what: str):
     """A missing Java or pyspark skips the Spark tests on a developer's machine and fails them in CI."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what}; CI=true: the Spark engine's tests must run (scripts/test.sh installs both)")
     pytest.skip(what)
-
-
-def java_major() -> int | None:
-    java = shutil.which("java")
-    if java is None:
-        return None
-    banner = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
-    found = re.search(r'version "(\d+)', banner)
-    return int(found.group(1)) if found else None
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +64,7 @@ def spark():
     major = java_major()
     if major is None or major < 17:
         _missing(f"the Spark engine needs Java 17 or newer (found: {major or 'none'})")
-    from newscorpus.validate_spark import spark_session
+    from newscorpus.validation.spark_engine import spark_session
 
     # No row passes through Python: a Spark job that needed a Python worker would fail to start one.
     before = os.environ.get("PYSPARK_PYTHON")

@@ -18,9 +18,9 @@ import copy
 import json
 from pathlib import Path
 
-from newscorpus.build import build_release
+from newscorpus.build.builder import build_release
 from newscorpus.project import Project
-from tests.conftest import REPO, copy_project
+from tests.helpers import REPO, copy_project
 
 NEW_EXPORT = "20261201T090000Z-project-2.json"
 SECOND_DOC = "001_second"

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from newscorpus.agreement import Item, cohens_kappa, compare, f1
 from newscorpus.cli import main
-from newscorpus.labelstudio import ADJUDICATION_RULE
-from tests.conftest import REPO
+from newscorpus.labelstudio.agreement import Item, cohens_kappa, compare, f1
+from newscorpus.labelstudio.exports import ADJUDICATION_RULE
+from tests.helpers import REPO
 
 
 def spans(*pairs, labels=None):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from newscorpus.cli import main
-from tests.conftest import REPO, tree_bytes
+from tests.helpers import REPO, tree_bytes
 
 SUITE = REPO / "tests" / "bad_inputs"
 CASES = sorted(p for p in SUITE.iterdir() if p.is_dir() and not p.name.startswith("_"))

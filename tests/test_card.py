@@ -15,14 +15,14 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from newscorpus.build import build_release, data_file
-from newscorpus.card import refreshed_datacard
+from newscorpus.build.builder import build_release
+from newscorpus.card.hub_checks import check_card
+from newscorpus.card.render import refreshed_datacard
 from newscorpus.cli import main
-from newscorpus.errors import SchemaError
-from newscorpus.hubcard import check_card
+from newscorpus.errors import CardError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
-from tests.conftest import REPO, copy_project, tree_bytes
+from tests.helpers import REPO, copy_project, data_file, tree_bytes
 from tests.release_changes import change_inputs
 
 DATACARD = (REPO / "DATACARD.md").read_text(encoding="utf-8")
@@ -196,14 +196,14 @@ def test_check_card_names_what_is_wrong(two_releases, tmp_path):
 def test_datacard_front_matter_mistakes_stop_the_build(project):
     text = project.datacard_path.read_text(encoding="utf-8")
     project.datacard_path.write_text(text.replace("pretty_name: newscorpus\n", "configs: []\n"), encoding="utf-8")
-    with pytest.raises(SchemaError) as caught:
+    with pytest.raises(CardError) as caught:
         build_release(project, "0.2.0")
     assert str(caught.value) == (
         "DATACARD.md: the front matter sets 'configs', which the build derives from the data; remove it;"
         " lacks 'pretty_name'"
     )
     project.datacard_path.write_text(text.split("---\n", 2)[2], encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"^DATACARD.md: no YAML front matter; start the file with '---'"):
+    with pytest.raises(CardError, match=r"^DATACARD.md: no YAML front matter; start the file with '---'"):
         build_release(project, "0.2.0")
     assert not project.corpus_dir.exists() or not any(project.corpus_dir.glob("v*"))
 
@@ -223,7 +223,7 @@ def test_generated_blocks_are_not_an_input_of_the_release(tmp_path):
 
 
 def test_every_field_of_the_schema_is_described():
-    from newscorpus import card_blocks
+    from newscorpus.card import blocks as card_blocks
 
     fields = card_blocks.fields(Project(REPO).schema)
     for row in (

@@ -3,7 +3,7 @@ import sys
 from importlib.metadata import version
 
 from newscorpus.cli import _parser, main
-from tests.conftest import REPO, copy_project
+from tests.helpers import REPO, copy_project
 
 
 def run(capsys, *argv):

@@ -12,9 +12,9 @@ import mlcroissant as mlc
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus.build import data_file
-from newscorpus.croissant import CONTEXT
+from newscorpus.card.croissant import CONTEXT
 from newscorpus.schema import CONFIGS
+from tests.helpers import data_file
 
 DATE_PUBLISHED_WARNING = (
     '[Metadata(newscorpus)] Property "https://schema.org/datePublished" is recommended, but does not exist.'

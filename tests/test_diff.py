@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from newscorpus.cli import main
-from newscorpus.diff import diff_documents
-from newscorpus.diff_render import render_text
+from newscorpus.release.changelog import render_text
+from newscorpus.release.diff import diff_documents
 
 # Hand-checked against the edits listed in tests/release_changes.py: nothing more, nothing less.
 EXPECTED_DIFF = """\
@@ -174,8 +174,8 @@ def test_removed_documents_and_no_differences():
 
 
 def test_a_release_with_a_history_is_reproduced_byte_for_byte(two_releases):
+    from newscorpus.build.reproduce import reproduce
     from newscorpus.project import Project
-    from newscorpus.release import reproduce
 
     second = two_releases[1]
     result = reproduce(Project(second.parent.parent), second)  # rebuilt in scratch, v0.1.0 read beside it

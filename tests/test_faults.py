@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.release import verify
-from tests.conftest import copy_project
+from newscorpus.release.verify import verify
+from tests.helpers import copy_project
 
 # Runs the real CLI with each Parquet write slowed down, so that a kill lands while the
 # release is being written (the window that matters) rather than only during start-up.

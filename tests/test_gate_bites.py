@@ -10,9 +10,7 @@ manifest's checksums up to date, so that the one defect is all that is wrong.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +19,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus.build import PARQUET_OPTIONS, build_release, data_file
+from newscorpus.build.builder import build_release
 from newscorpus.project import Project
-from newscorpus.validate import validate_release
-from newscorpus.validate_spark import validate_release_spark
-from tests.conftest import REPO, SEED_ID
-from tests.test_golden import project_for
+from newscorpus.validation.pandas_engine import validate_release
+from newscorpus.validation.spark_engine import validate_release_spark
+from tests.helpers import (
+    REPO,
+    SEED_ID,
+    copy_release,
+    data_file,
+    edit_record,
+    edit_rows,
+    project_for,
+    write_table,
+)
 
-COMMITTED = REPO / "corpus" / "v0.1.0"
 TODAY = dt.date(2026, 11, 29)
 ENTITIES = "entities/train-00000-of-00001.parquet"
 
@@ -52,64 +57,6 @@ class Engine:
 @pytest.fixture(params=["pandas", pytest.param("spark", marks=pytest.mark.spark)])
 def engine(request) -> Engine:
     return Engine("spark", request.getfixturevalue("spark")) if request.param == "spark" else Engine("pandas")
-
-
-def copy_release(tmp_path: Path, source: Path = COMMITTED) -> Path:
-    release = tmp_path / source.name
-    shutil.copytree(source, release)
-    return release
-
-
-def _relaxed(type_: pa.DataType) -> pa.DataType:
-    """The same type with every field nullable, so that a test can write a null where none belongs."""
-    if pa.types.is_struct(type_):
-        return pa.struct([pa.field(f.name, _relaxed(f.type)) for f in type_])
-    if pa.types.is_list(type_):
-        return pa.list_(pa.field("item", _relaxed(type_.value_type)))
-    return type_
-
-
-def write_table(release: Path, config: str, table: pa.Table) -> None:
-    """Replace a config's Parquet file and update its manifest entry (sha256, bytes, rows)."""
-    path = release / data_file(config)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
-    manifest_path = release / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    for entry in manifest["outputs"]:
-        if entry["path"] == data_file(config):
-            data = path.read_bytes()
-            entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), rows=table.num_rows)
-    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def edit_rows(release: Path, config: str, edit: Callable[[list[dict]], None]) -> None:
-    table = pq.read_table(release / data_file(config))
-    rows = table.to_pylist()
-    edit(rows)
-    try:
-        edited = pa.Table.from_pylist(rows, schema=table.schema)
-        pq.write_table(edited, pa.BufferOutputStream())  # a null where the schema forbids one fails here
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        relaxed = pa.schema([pa.field(f.name, _relaxed(f.type)) for f in table.schema], metadata=table.schema.metadata)
-        edited = pa.Table.from_pylist(rows, schema=relaxed)
-    write_table(release, config, edited)
-
-
-def edit_record(release: Path, layer: str, record_id: str, *, doc_id: str = SEED_ID, nested: bool = True, **changes):
-    """Change one record in the flat config and (unless nested=False) the same record in `documents`."""
-
-    def apply(records: list[dict]) -> None:
-        matches = [r for r in records if r["id"] == record_id and r.get("doc_id", doc_id) == doc_id]
-        assert len(matches) == 1, f"no single record {record_id} in {layer}"
-        for key, value in changes.items():
-            if callable(value):
-                matches[0][key] = value(matches[0][key])
-            else:
-                matches[0][key] = value
-
-    edit_rows(release, layer, apply)
-    if nested:
-        edit_rows(release, "documents", lambda docs: apply(next(d for d in docs if d["doc_id"] == doc_id)[layer]))
 
 
 def shift(span: dict) -> dict:

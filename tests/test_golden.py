@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from newscorpus.build import build_release, data_file
-from newscorpus.project import Project
-from tests.conftest import REPO
+from newscorpus.build.builder import build_release
+from tests.helpers import REPO, data_file, project_for
 
 GOLDEN = REPO / "tests" / "golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
-
-
-def project_for(case: Path, root: Path) -> Project:
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    shutil.copytree(REPO / "validation", root / "validation")
-    shutil.copy2(REPO / "DATACARD.md", root / "DATACARD.md")
-    shutil.copytree(case / "seeds", root / "seeds")
-    shutil.copytree(case / "exports", root / "annotation" / "exports")
-    shutil.copy2(REPO / "annotation" / "GUIDELINES.md", root / "annotation" / "GUIDELINES.md")
-    return Project(root)
 
 
 def plain(row: dict) -> dict:

@@ -5,7 +5,7 @@ import pytest
 
 from newscorpus.errors import InputError
 from newscorpus.ingest import parse_article, read_articles
-from tests.conftest import REPO, SEED_ID
+from tests.helpers import REPO, SEED_ID
 
 
 def parse(raw: bytes, doc_id: str = "doc1"):

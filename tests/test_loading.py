@@ -15,11 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import Features, List, load_dataset
 
-from newscorpus.build import data_file
 from newscorpus.schema import CONFIGS
-from tests.conftest import REPO
+from tests.helpers import REPO, REPO_ID, TOKEN, data_file, publish
 from tests.hub_server import FakeHub
-from tests.test_publish import REPO_ID, TOKEN, publish
 
 
 def rows(release, config) -> list[dict]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from newscorpus.labelstudio import export_name, store_export
-from newscorpus.lsclient import Connection
+from newscorpus.labelstudio.client import Connection
+from newscorpus.labelstudio.exports import export_name, store_export
 
 
 def test_export_name_is_utc_and_orders_by_time():

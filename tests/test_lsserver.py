@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from newscorpus.errors import LabelStudioError
-from newscorpus.lsserver import ServerSettings, default_venv, server_environment, start_server
+from newscorpus.labelstudio.server import ServerSettings, default_venv, server_environment, start_server
 
 
 def settings(tmp_path: Path, **extra) -> ServerSettings:

@@ -9,8 +9,8 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from newscorpus.errors import Problem
 from newscorpus.ingest import read_articles, seed_paths
-from newscorpus.preannotate import MODEL_VERSION, check_prediction, known_names, preannotate, prediction
-from tests.conftest import REPO, copy_project
+from newscorpus.labelstudio.preannotate import MODEL_VERSION, check_prediction, known_names, preannotate, prediction
+from tests.helpers import REPO, copy_project
 
 
 def summary(text: str, names: dict[str, str] | None = None):

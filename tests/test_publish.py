@@ -11,39 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from newscorpus.errors import PublishError
 from newscorpus.publish import check_repo_id
-from tests.conftest import REPO
+from tests.helpers import REPO_ID, TOKEN, publish
 from tests.hub_server import GITATTRIBUTES, FakeHub, git_sha1
 
-TOKEN = "hf_SENTINELsentinel0123456789"
-REPO_ID = "newsorg/newscorpus"
 API = f"/api/datasets/{REPO_ID}"
-
-
-def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID, **extra_env):
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")}
-    env.update(
-        HF_ENDPOINT=hub.url,
-        HF_HUB_DISABLE_XET="1",  # take the LFS upload path the stand-in Hub speaks
-        HF_HUB_DISABLE_TELEMETRY="1",  # no user-agent registry fetch among the recorded requests
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-        PYTHONPATH=str(REPO / "src"),
-    )
-    if token is not None:
-        env["HF_TOKEN"] = token
-    env.update(extra_env)
-    command = [sys.executable, "-m", "newscorpus.cli", "publish", str(release), f"--repo-id={repo_id}", *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert TOKEN not in result.stdout + result.stderr
-    return result.returncode, result.stdout, result.stderr
 
 
 def release_files(release) -> dict[str, bytes]:

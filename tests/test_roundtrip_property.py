@@ -16,10 +16,10 @@ from datasets import load_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newscorpus.build import build_release
+from newscorpus.build.builder import build_release
 from newscorpus.ingest import parse_article
 from newscorpus.project import Project
-from tests.conftest import REPO, copy_static
+from tests.helpers import REPO, copy_static
 
 SCHEMA = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
 WORDS = ["Zvešan", "Đurić", "Priština", "наш", "北京", "🙂", "🇷🇸", "e\u0301", "“quote”", "’s", "NATO", "a", "the"]

@@ -17,20 +17,20 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-import newscorpus.build as build_module
-import newscorpus.shards as shards
-import newscorpus.validation_chunks as validation_chunks
-from newscorpus import export_stream
-from newscorpus.build import build_release
+import newscorpus.build.builder as build_module
+import newscorpus.release.shards as shards
+import newscorpus.validation.chunks as validation_chunks
+from newscorpus.build.builder import build_release
+from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import InputError
-from newscorpus.hubcard import check_card
-from newscorpus.labelstudio import ExportConversion, export_paths
+from newscorpus.labelstudio import export_file as export_stream
+from newscorpus.labelstudio.exports import ExportConversion, export_paths
 from newscorpus.project import Project
-from newscorpus.release import verify
+from newscorpus.release.shards import data_files
+from newscorpus.release.verify import verify
 from newscorpus.schema import CONFIGS
-from newscorpus.shards import data_files
-from newscorpus.validate import validate_release
-from tests.conftest import REPO, tree_bytes
+from newscorpus.validation.pandas_engine import validate_release
+from tests.helpers import REPO, tree_bytes
 
 spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
 synth = importlib.util.module_from_spec(spec)
@@ -291,7 +291,7 @@ def test_validation_holds_one_chunk_at_a_time(synthetic, tmp_path, small_layout,
     import gc
     import weakref
 
-    import newscorpus.validate as validate_module
+    import newscorpus.validation.pandas_engine as validate_module
 
     release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)

@@ -7,7 +7,7 @@ from datasets import List, Value
 
 from newscorpus.errors import SchemaError
 from newscorpus.schema import load_schema
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 RAW = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.build import check_version
 from newscorpus.errors import ReleaseError
 from newscorpus.ingest import DOC_ID_PATTERN
-from tests.conftest import copy_project
+from newscorpus.release.manifest import check_version
+from tests.helpers import copy_project
 
 HF_SENTINEL = "hf_SENTINELsecretHubToken0123456789"
 LS_SENTINEL = "lsSENTINELsecretLabelStudioKey0123456789"

@@ -1,9 +1,9 @@
 import hashlib
 import importlib.util
 
-from newscorpus.build import build_release
+from newscorpus.build.builder import build_release
 from newscorpus.project import Project
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
 synth = importlib.util.module_from_spec(spec)

@@ -22,15 +22,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newscorpus.build import build_release, data_file
+from newscorpus.build.builder import build_release
 from newscorpus.errors import CorpusError, ReleaseError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS
-from newscorpus.validate import Validation, validate_release
-from newscorpus.validate_spark import release_url, validate_release_spark
-from newscorpus.validation_view import TABLE_SUITES, ViewBuilder
-from tests.conftest import REPO, SPARK_PRODUCTION_SETTINGS
-from tests.test_gate_bites import edit_record, edit_rows
+from newscorpus.validation.pandas_engine import Validation, validate_release
+from newscorpus.validation.spark_engine import release_url, validate_release_spark
+from newscorpus.validation.view_specs import TABLE_SUITES
+from newscorpus.validation.views import ViewBuilder
+from tests.helpers import REPO, SPARK_PRODUCTION_SETTINGS, data_file, edit_record, edit_rows
 
 pytestmark = pytest.mark.spark
 TODAY = dt.date(2026, 11, 29)
@@ -151,7 +151,7 @@ def test_planted_defects_fail_the_same_expectations_with_the_same_counts(spark, 
 
 def test_spark_views_equal_the_arrow_views_row_by_row(spark, defective_release):
     """Every column of every view, computed ones included, null where the Arrow view has null."""
-    from newscorpus.spark_view import SparkViewBuilder
+    from newscorpus.validation.spark_views import SparkViewBuilder
 
     release, _ = defective_release
     schema = Project(REPO).schema
@@ -181,8 +181,8 @@ def _edit_shard(release: Path, name: str, edit) -> None:
 
 def test_a_release_of_many_shards_gets_the_same_report_with_defects_in_later_shards(spark, tmp_path, monkeypatch):
     """Spark reads a config's shards in name order (a read of many files would order them by size)."""
-    import newscorpus.build as build_module
-    import newscorpus.shards as shards
+    import newscorpus.build.builder as build_module
+    import newscorpus.release.shards as shards
 
     monkeypatch.setattr(shards, "ROW_GROUP_DOCS", 8)
     monkeypatch.setattr(build_module, "BATCH_DOCS", 5)
@@ -261,7 +261,7 @@ def test_the_local_session_binds_to_loopback_without_ui(spark):
 
 
 def test_an_active_session_is_used_as_it_is(spark):
-    from newscorpus.validate_spark import spark_session
+    from newscorpus.validation.spark_engine import spark_session
 
     assert spark_session("spark://elsewhere:7077") is spark  # a session that exists wins over --spark-master
 
@@ -302,7 +302,7 @@ def test_options_that_need_the_spark_engine(capsys):
 
 
 def test_without_pyspark_the_engine_names_the_install(monkeypatch):
-    from newscorpus.validate_spark import spark_session
+    from newscorpus.validation.spark_engine import spark_session
 
     for name in [m for m in sys.modules if m == "pyspark" or m.startswith("pyspark.")]:
         monkeypatch.delitem(sys.modules, name)

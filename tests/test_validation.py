@@ -15,15 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-import newscorpus.build as build_module
-from newscorpus.build import build_release, data_file
+import newscorpus.build.builder as build_module
+from newscorpus.build.builder import build_release
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, load_schema
-from newscorpus.suites import ALL_SUITES, VALIDATION_DIR, validation_files
-from newscorpus.validate import run_suites, validate_tables
-from newscorpus.validation_view import ViewBuilder
-from tests.conftest import REPO, SEED_ID, copy_project, tree_bytes
+from newscorpus.validation.pandas_engine import run_chunks, validate_tables
+from newscorpus.validation.suites import ALL_SUITES, VALIDATION_DIR, validation_files
+from newscorpus.validation.views import ViewBuilder
+from tests.helpers import REPO, SEED_ID, copy_project, data_file, tree_bytes
 
 GX = version("great_expectations")
 RAW = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
@@ -195,7 +195,7 @@ def test_an_unreadable_table_is_an_error(tmp_path):
     shutil.copytree(COMMITTED, release)
     (release / data_file("events")).write_bytes(b"not parquet")
     with pytest.raises(ReleaseError, match=r"^v0.1.0/events/train-00000-of-00001.parquet: cannot be read \("):
-        from newscorpus.validate import validate_release
+        from newscorpus.validation.pandas_engine import validate_release
 
         validate_release(Project(REPO), release)
 
@@ -230,7 +230,7 @@ def test_great_expectations_sends_nothing(tmp_path):
 
 
 def test_the_context_has_analytics_and_progress_bars_off():
-    from newscorpus.expectations import import_great_expectations, make_context
+    from newscorpus.validation.expectations import import_great_expectations, make_context
 
     context = make_context(import_great_expectations(), None)
     assert context.config.analytics_enabled is False
@@ -309,7 +309,7 @@ def test_a_suite_runs_on_its_own_view():
     tables = {c: pq.read_table(COMMITTED / data_file(c)) for c in CONFIGS}
     project = Project(REPO)
     builder = ViewBuilder(project.schema, tables)
-    validation = run_suites(project, "entities only", {"entities": lambda: builder.build("entities")})
+    validation = run_chunks(project, "entities only", iter([{"entities": lambda: builder.build("entities")}]))
     assert [(s.name, s.rows, s.passed, len(s.outcomes)) for s in validation.suites] == [("entities", 66, 27, 27)]
     assert validate_tables(project, tables, "v0.1.0").summary()["suites"]["quotes"] == {
         "rows": 8,

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.schema import load_schema
-from newscorpus.validation_view import ViewBuilder, mirror_fields, view_specs
-from tests.conftest import REPO
+from newscorpus.validation.view_specs import mirror_fields, view_specs
+from newscorpus.validation.views import ViewBuilder
+from tests.helpers import REPO
 
 SCHEMA = load_schema(REPO / "schemas" / "annotation.yaml")
 ARROW = SCHEMA.arrow_schemas()

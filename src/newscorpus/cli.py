@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from newscorpus.errors import CorpusError, ReleaseError, SchemaError
+from newscorpus.build.builder import build_release
+from newscorpus.build.reproduce import reproduce
+from newscorpus.card.render import refreshed_datacard
+from newscorpus.errors import CardError, CorpusError, ReleaseError, SchemaError
+from newscorpus.labelstudio.agreement import agreement_report
+from newscorpus.labelstudio.client import Connection
+from newscorpus.labelstudio.push_pull import pull, push
+from newscorpus.labelstudio.server import serve
 from newscorpus.project import Project
+from newscorpus.publish import plan, publish
+from newscorpus.release.changelog import render_text
+from newscorpus.release.diff import diff_releases
+from newscorpus.release.manifest import check_version
+from newscorpus.release.verify import summarize, verify
+from newscorpus.validation.pandas_engine import validate_release
+from newscorpus.validation.spark_engine import validate_release_spark
+from newscorpus.validation.suites import VALIDATION_DIR, derived_files, stale_files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,8 +123,6 @@ def _annotate_parser(commands) -> None:
 
 
 def _build(args, project: Project) -> int:
-    from newscorpus.build import build_release
-
     release = build_release(
         project, args.version, corpus_dir=args.corpus_dir, max_shard_bytes=args.max_shard_mib * 1024 * 1024
     )
@@ -121,8 +135,6 @@ def _build(args, project: Project) -> int:
 
 
 def _schema(args, project: Project) -> int:
-    from newscorpus.suites import VALIDATION_DIR, derived_files, stale_files
-
     schema = project.schema
     stale, extra = stale_files(project)
     if args.write:
@@ -148,8 +160,6 @@ def _schema(args, project: Project) -> int:
 
 
 def _verify(args, project: Project) -> int:
-    from newscorpus.release import verify
-
     problems = verify(args.release)
     for problem in problems:
         print(f"{args.release.name}/{problem}", file=sys.stderr)
@@ -161,8 +171,6 @@ def _verify(args, project: Project) -> int:
 
 
 def _reproduce(args, project: Project) -> int:
-    from newscorpus.release import reproduce
-
     result = reproduce(project, args.release)
     for name in result.changed_inputs:
         print(f"input changed since the release: {name}")
@@ -180,12 +188,8 @@ def _reproduce(args, project: Project) -> int:
 
 def _validate(args, project: Project) -> int:
     if args.engine == "spark":
-        from newscorpus.validate_spark import validate_release_spark
-
         validation = validate_release_spark(project, args.release, master=args.spark_master, data_docs=args.data_docs)
     else:
-        from newscorpus.validate import validate_release
-
         if args.spark_master is not None or "://" in args.release:
             raise CorpusError(f"{'--spark-master' if args.spark_master else args.release}: needs --engine spark")
         validation = validate_release(project, Path(args.release), data_docs=args.data_docs)
@@ -201,17 +205,12 @@ def _validate(args, project: Project) -> int:
 
 
 def _show(args, project: Project) -> int:
-    from newscorpus.release import summarize
-
     for line in summarize(args.release):
         print(line)
     return 0
 
 
 def _annotate_push(args, project: Project) -> int:
-    from newscorpus.annotate import push
-    from newscorpus.lsclient import Connection
-
     result = push(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
     for line in result.lines():
         print(line)
@@ -219,9 +218,6 @@ def _annotate_push(args, project: Project) -> int:
 
 
 def _annotate_pull(args, project: Project) -> int:
-    from newscorpus.annotate import pull
-    from newscorpus.lsclient import Connection
-
     result = pull(project, Connection.from_environment(), title=args.title, project_id=args.project_id)
     for line in result.lines(project.relative):
         print(line)
@@ -229,15 +225,10 @@ def _annotate_pull(args, project: Project) -> int:
 
 
 def _annotate_serve(args, project: Project) -> int:
-    from newscorpus.lsserver import serve
-
     return serve(project.root, port=args.port, data_dir=args.data_dir)
 
 
 def _agreement(args, project: Project) -> int:
-    import json
-
-    from newscorpus.agreement import agreement_report
 
     report = agreement_report(project)
     if args.json:
@@ -249,14 +240,12 @@ def _agreement(args, project: Project) -> int:
 
 
 def _card(args, project: Project) -> int:
-    from newscorpus.card import refreshed_datacard
-
     path = project.datacard_path
     current = path.read_text(encoding="utf-8") if path.is_file() else ""
     fresh = refreshed_datacard(current, project.schema, project.corpus_dir)
     if args.check:
         if fresh != current:
-            raise SchemaError("DATACARD.md: generated blocks are out of date; run `newscorpus card`")
+            raise CardError("DATACARD.md: generated blocks are out of date; run `newscorpus card`")
         print("DATACARD.md: generated blocks are up to date")
         return 0
     path.write_text(fresh, encoding="utf-8")
@@ -265,10 +254,6 @@ def _card(args, project: Project) -> int:
 
 
 def _diff(args, project: Project) -> int:
-    import json
-
-    from newscorpus.diff import diff_releases
-    from newscorpus.diff_render import render_text
 
     old, new = _release_dir(project, args.old), _release_dir(project, args.new)
     result = diff_releases(old, new)
@@ -281,7 +266,6 @@ def _diff(args, project: Project) -> int:
 
 def _release_dir(project: Project, name: str) -> Path:
     """A release named by version (looked up in corpus/) or by its folder."""
-    from newscorpus.build import check_version
 
     path = Path(name)
     if path.is_dir():
@@ -294,8 +278,6 @@ def _release_dir(project: Project, name: str) -> Path:
 
 
 def _publish(args, project: Project) -> int:
-    from newscorpus.publish import plan, publish
-
     if args.dry_run:
         for line in plan(args.release, args.repo_id).lines():
             print(line)

@@ -13,6 +13,10 @@ class SchemaError(CorpusError):
     """schemas/annotation.yaml is malformed, or a derived file is out of date."""
 
 
+class CardError(CorpusError):
+    """DATACARD.md is malformed: its front matter, a generated block or a section other files are made of."""
+
+
 class ReleaseError(CorpusError):
     """A release cannot be written or read (exists already, bad version, locked)."""
 

@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import PublishError, ReleaseError
-from newscorpus.release import read_manifest, verify
+from newscorpus.release.manifest import read_manifest
+from newscorpus.release.verify import verify
 
 # A Hub repository id as the Hub accepts it, with the namespace required: letters, digits, '-', '_', '.';
 # no '--' or '..'; starting and ending with a letter or digit; at most 96 characters per part.
@@ -75,8 +77,6 @@ def check_repo_id(repo_id: str) -> str:
 
 def plan(release: Path, repo_id: str) -> Plan:
     """What publishing `release` would upload; checks the release and its card first. Contacts nothing."""
-    from newscorpus.hubcard import check_card
-
     check_repo_id(repo_id)
     manifest = read_manifest(release)
     version = manifest["version"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +17,18 @@ from pathlib import Path
 import pytest
 
 from newscorpus.errors import LabelStudioError
-from newscorpus.lsserver import (
-    LABEL_STUDIO_VERSION,
+from newscorpus.labelstudio.server import (
     RunningServer,
     ServerSettings,
     default_venv,
     ensure_installed,
     start_server,
 )
-from tests.conftest import REPO
+from tests.helpers import REPO, TEMPLATE, TEMPLATE_FILES, free_port
 
 ADMIN_EMAIL = "admin@newscorpus.test"
 ADMIN_PASSWORD = "admin-password-for-tests"
 ADMIN_TOKEN = "newscorpus-test-admin-token"  # a throwaway server on 127.0.0.1, made for this test session
-TEMPLATE = REPO / ".cache" / "label-studio" / f"test-data-{LABEL_STUDIO_VERSION}"
-TEMPLATE_FILES = ("label_studio.sqlite3", ".env")
 
 
 @dataclass(frozen=True)
@@ -45,12 +41,6 @@ class LabelStudio:
         from label_studio_sdk import LabelStudio as Client
 
         return Client(base_url=self.url, api_key=self.token)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _unavailable(reason: str):

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from newscorpus.cli import main
-from newscorpus.preannotate import MODEL_VERSION
-from tests.conftest import copy_project, tree_bytes
+from newscorpus.labelstudio.preannotate import MODEL_VERSION
+from tests.helpers import copy_project, tree_bytes
 
 pytestmark = pytest.mark.labelstudio
 

@@ -16,9 +16,9 @@ import pytest
 from datasets import load_dataset
 
 from newscorpus.cli import main
-from newscorpus.labelstudio import ADJUDICATION_RULE
+from newscorpus.labelstudio.exports import ADJUDICATION_RULE
 from newscorpus.project import Project
-from tests.conftest import copy_static
+from tests.helpers import copy_static
 
 pytestmark = pytest.mark.labelstudio
 

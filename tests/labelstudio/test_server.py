@@ -1,4 +1,4 @@
-"""The session's server as started by newscorpus.lsserver: isolated, on loopback, moved ports detected."""
+"""The session's server as started by newscorpus.labelstudio.server: isolated, on loopback, moved ports detected."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import urllib.request
 
 import pytest
 
-from newscorpus.lsserver import ServerSettings, default_venv, start_server
-from tests.conftest import REPO
-from tests.labelstudio.conftest import TEMPLATE, TEMPLATE_FILES, free_port
+from newscorpus.labelstudio.server import ServerSettings, default_venv, start_server
+from tests.helpers import REPO, TEMPLATE, TEMPLATE_FILES, free_port
 
 pytestmark = pytest.mark.labelstudio
 

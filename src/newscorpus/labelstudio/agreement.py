@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from newscorpus.errors import InputError, Problem
-from newscorpus.labelstudio import ADJUDICATION_RULE, adjudicate, export_paths, load_export, user_id
+from newscorpus.labelstudio.exports import ADJUDICATION_RULE, adjudicate, export_paths, load_export, user_id
+from newscorpus.labelstudio.records import Layers
+from newscorpus.labelstudio.regions import convert_result
 from newscorpus.project import Project
-from newscorpus.regions import Layers, convert_result
 
 LAYERS = ("entities", "event_triggers", "quotes", "speaker_links")
 METHOD = (

@@ -5,17 +5,14 @@ renamed into place only when complete; an existing version is never touched.
 The same inputs give byte-identical files: documents are in doc_id order, the
 Parquet layout (row groups, shards) and writer options are fixed and no file
 holds a wall-clock time. The exports are streamed, so memory does not grow with
-the number of documents (see shards.py for the layout, README: Scale).
+the number of documents (see release/shards.py for the layout, README: Scale).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
-import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,22 +20,26 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 import newscorpus
-from newscorpus import card, croissant, shards
-from newscorpus.card_blocks import Snapshot
-from newscorpus.diff import ReleaseDiff, diff_streams
-from newscorpus.diff_render import render_changelog, summary_line
+from newscorpus.build.tables import make_tables
+from newscorpus.card import croissant
+from newscorpus.card.blocks import Snapshot
+from newscorpus.card.datacard import LICENSE_FILE, input_entry, license_text
+from newscorpus.card.render import committed_snapshots, release_readme
 from newscorpus.errors import ReleaseError
-from newscorpus.expectations import Validation, check_suites
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
-from newscorpus.labelstudio import ExportConversion, ExportSummary, TaskAnnotations, export_paths
+from newscorpus.labelstudio.exports import ExportConversion, ExportSummary, TaskAnnotations, export_paths
 from newscorpus.project import Project
-from newscorpus.schema import CONFIGS, VERSION_PATTERN, AnnotationSchema
-from newscorpus.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches, shard_name
-from newscorpus.tables import make_tables
-from newscorpus.validate import gate
+from newscorpus.release.changelog import render_changelog, summary_line
+from newscorpus.release.diff import ReleaseDiff, diff_streams
+from newscorpus.release.manifest import MANIFEST_NAME, check_version, file_entry, manifest_text
+from newscorpus.release.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches, shard_name
+from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.validation.expectations import Validation, check_suites
+from newscorpus.validation.pandas_engine import gate
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
@@ -54,18 +55,6 @@ class Release:
     rows: dict[str, int]
     summary: ExportSummary
     validation: Validation | None = None
-
-
-def data_file(config: str) -> str:
-    """Path of a config's Parquet file in a release of one shard (the usual case below the shard size)."""
-    return shard_name(config, 0, 1)
-
-
-def check_version(version: str) -> str:
-    version = version.removeprefix("v")
-    if not VERSION_PATTERN.match(version):
-        raise ReleaseError(f"version {version!r} is not X.Y.Z (e.g. 0.1.0); see README: Versioning")
-    return version
 
 
 def build_release(
@@ -101,8 +90,8 @@ def build_release(
     if not project.datacard_path.is_file():
         raise ReleaseError("DATACARD.md is missing; every release's README.md is rendered from it")
     datacard = project.datacard_path.read_text(encoding="utf-8")
-    extras = {card.LICENSE_FILE: card.license_text(datacard), GUIDELINES: _read_guidelines(project)}
-    earlier = card.committed_snapshots(history_dir or corpus_dir, below=version)
+    extras = {LICENSE_FILE: license_text(datacard), GUIDELINES: _read_guidelines(project)}
+    earlier = committed_snapshots(history_dir or corpus_dir, below=version)
     inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
     with _exclusive(corpus_dir):
@@ -117,7 +106,7 @@ def build_release(
             del conversion, seeds  # what the conversion kept per document, not to be held through the gate
             if not summary.documents:
                 raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
-            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": shards.ROW_GROUP_DOCS}
+            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": ROW_GROUP_DOCS}
             previous = earlier[-1] if earlier else None
             changes = diff_streams(
                 previous.version if previous else None,
@@ -126,7 +115,7 @@ def build_release(
                 iter_batches(tmp, "documents"),
             )
             release = Snapshot(version, path=tmp, summary=summary_line(changes))
-            readme = card.release_readme(schema, release, datacard, earlier)
+            readme = release_readme(schema, release, datacard, earlier)
             validation = write_release(
                 tmp, project, schema, version, files, readme, summary, inputs,
                 {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout,
@@ -181,48 +170,33 @@ def _collector_paused() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _exclusive(corpus_dir: Path) -> Iterator[None]:
-    """One writer at a time. flock dies with its process, so a killed build never leaves a stale lock.
+    """One writer at a time, by an OS file lock (`filelock`): it dies with its process, so a killed
+    build never blocks the next one.
 
     The lock file exists only while a build holds it: the holder removes it (and the corpus
     folder, if the build created it and left it empty) before letting go, so a refused or
-    failed build leaves corpus/ as it was. A build that opened the lock file just before its
-    holder removed it would lock a file no one else sees: it checks and opens the name again.
+    failed build leaves corpus/ as it was. (A lock taken on a file its holder had just removed
+    is seen by `filelock` and taken again on the new file.)
     """
     created = not corpus_dir.exists()
+    corpus_dir.mkdir(parents=True, exist_ok=True)
     path = corpus_dir / LOCK_NAME
-    while True:
-        corpus_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            handle = open(path, "a+b")  # noqa: SIM115 (closed when the lock is let go)
-        except FileNotFoundError:  # the folder was removed by a build that created it and failed
-            continue
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise ReleaseError("another build holds the lock on corpus/; wait for it to finish") from None
-        if _names(handle, path):
-            break
-        handle.close()
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ReleaseError("another build holds the lock on corpus/; wait for it to finish") from None
     try:
         for leftover in corpus_dir.glob(f"{TMP_PREFIX}*"):  # from builds that were killed
             shutil.rmtree(leftover, ignore_errors=True)
         yield
     finally:
-        # Removed while still locked: a build that opened it meanwhile then sees another file, or none, at the name.
+        # Removed while still locked: a build that opened it meanwhile finds it gone and locks a new one.
         path.unlink(missing_ok=True)
-        handle.close()
+        lock.release()
         if created:
             with contextlib.suppress(OSError):  # not empty: a release was written, or another build is there
                 corpus_dir.rmdir()
-
-
-def _names(handle, path: Path) -> bool:
-    """Is the open file still the one at `path`?"""
-    try:
-        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
-    except FileNotFoundError:
-        return False
 
 
 def write_release(
@@ -261,19 +235,15 @@ def write_release(
         "changes": _changes_entry(changes),
         "inputs": [_input_entry(project, path) for path in sorted(inputs)],
         "outputs": [
-            {**_file_entry(folder / name, name), **({"rows": _parquet_rows(folder / name)} if c else {})}
+            {**file_entry(folder / name, name), **({"rows": _parquet_rows(folder / name)} if c else {})}
             for name, c in written
         ],
         "annotation": summary.as_dict(),
         "validation": validation.summary(),
     }
-    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
+    (folder / MANIFEST_NAME).write_text(manifest_text(manifest), encoding="utf-8")
     _fsync_tree(folder)
     return validation
-
-
-def manifest_text(manifest: dict) -> str:
-    return json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def _parquet_rows(path: Path) -> int:
@@ -287,8 +257,8 @@ def _changes_entry(changes: ReleaseDiff) -> dict:
 
 def _input_entry(project: Project, path: Path) -> dict:
     if path == project.datacard_path:
-        return card.input_entry(path, project.relative(path))
-    return _file_entry(path, project.relative(path))
+        return input_entry(path, project.relative(path))
+    return file_entry(path, project.relative(path))
 
 
 def _read_guidelines(project: Project) -> str:
@@ -296,11 +266,6 @@ def _read_guidelines(project: Project) -> str:
     if not path.is_file():
         raise ReleaseError(f"{GUIDELINES} is missing; every release carries the guidelines it was annotated under")
     return path.read_text(encoding="utf-8")
-
-
-def _file_entry(path: Path, name: str) -> dict:
-    size, digest = croissant.file_digest(path)
-    return {"path": name, "sha256": digest, "bytes": size}
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -311,7 +276,3 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def release_versions(corpus_dir: Path) -> list[str]:
-    """Committed releases, oldest first."""
-    found = [p.name[1:] for p in corpus_dir.glob("v*") if p.is_dir() and re.match(r"^v\d+\.\d+\.\d+$", p.name)]
-    return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newscorpus.diff import ACTIONS, LAYER_NAMES, LAYER_TITLES, Change, ReleaseDiff
+from newscorpus.release.diff import ACTIONS, LAYER_NAMES, LAYER_TITLES, Change, ReleaseDiff
 
 
 def _span_text(record: dict) -> str:

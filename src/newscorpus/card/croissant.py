@@ -9,14 +9,15 @@ deterministic like the rest of the release.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pyarrow as pa
 
+from newscorpus.card.datacard import citation, license_text, split_card, summary
+from newscorpus.files import file_digest
+from newscorpus.release.shards import config_pattern
 from newscorpus.schema import CONFIGS, AnnotationSchema
-from newscorpus.shards import config_pattern
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 FILE_NAME = "croissant.json"
@@ -214,24 +215,11 @@ def render(doc: dict) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def file_digest(path: Path) -> tuple[int, str]:
-    """(size in bytes, sha256) of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return path.stat().st_size, digest.hexdigest()
-
-
 def for_release(
     folder: Path, schema: AnnotationSchema, version: str, data_files: dict[str, list[str]], datacard: str
 ) -> str:
     """croissant.json for a release whose Parquet files are written, described with the card's words."""
-    from newscorpus import card
-
-    metadata, _ = card.split_card(datacard)
-    licensing = card.license_text(datacard).split("\n", 1)[1].strip()
-    doc = document(
-        folder, schema, version, data_files, metadata, card.summary(datacard), licensing, card.citation(datacard)
-    )
+    metadata, _ = split_card(datacard)
+    licensing = license_text(datacard).split("\n", 1)[1].strip()
+    doc = document(folder, schema, version, data_files, metadata, summary(datacard), licensing, citation(datacard))
     return render(doc)

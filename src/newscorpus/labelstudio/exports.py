@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Protocol
 
 from newscorpus.errors import InputError, LabelStudioError, Problem
-from newscorpus.export_stream import check_sidecar, iter_tasks, load_whole
 from newscorpus.ingest import sha256_text
-from newscorpus.regions import Layers, convert_result
+from newscorpus.labelstudio.export_file import check_sidecar, iter_tasks, load_whole
+from newscorpus.labelstudio.records import Layers
+from newscorpus.labelstudio.regions import convert_result
 from newscorpus.schema import AnnotationSchema
 
 ADJUDICATION_RULE = (

@@ -12,59 +12,8 @@ from dataclasses import dataclass, field
 
 from newscorpus import schema as S
 from newscorpus.errors import Problem
+from newscorpus.labelstudio.records import Argument, EntityMention, Event, Layers, Quote, Span
 from newscorpus.schema import AnnotationSchema
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class EntityMention:
-    id: str
-    start: int
-    end: int
-    text: str
-    type: str
-    mention_type: str
-    cluster_id: str
-
-
-@dataclass(frozen=True)
-class Argument:
-    role: str
-    entity_id: str
-
-
-@dataclass(frozen=True)
-class Event:
-    id: str
-    type: str
-    realis: str
-    trigger: Span
-    arguments: tuple[Argument, ...]
-
-
-@dataclass(frozen=True)
-class Quote:
-    id: str
-    start: int
-    end: int
-    text: str
-    kind: str
-    cue: Span | None
-    speaker_id: str | None
-    speaker: str | None
-
-
-@dataclass(frozen=True)
-class Layers:
-    entities: tuple[EntityMention, ...]
-    events: tuple[Event, ...]
-    quotes: tuple[Quote, ...]
 
 
 @dataclass

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from newscorpus.diff import diff_documents
-from newscorpus.diff_render import summary_line
+from newscorpus.release.changelog import summary_line
+from newscorpus.release.diff import diff_documents
+from newscorpus.release.shards import data_files, iter_batches
 from newscorpus.schema import CONFIGS, AnnotationSchema
-from newscorpus.shards import data_files, iter_batches
 
 BLOCKS = ("statistics", "fields", "example", "history")
 

@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from newscorpus import suites
 from newscorpus.errors import SchemaError
 from newscorpus.project import Project
+from newscorpus.validation import suites
 
 ENGINE = "great_expectations"
 SAMPLES = 5

@@ -1,15 +1,15 @@
 """The release gate on Spark: the same suites of validation/, run by Great Expectations' Spark datasource.
 
 A release is a local folder or a URL Spark can read (s3a://, hdfs://, abfss://, file://).
-Spark reads every config as it is, the nested `documents` included; spark_view builds
+Spark reads every config as it is, the nested `documents` included; spark_views builds
 each suite's view from them as Spark columns, and Great Expectations checks it on Spark.
 The `manifest` suite needs the files themselves: they are listed, hashed and counted
 through Hadoop's FileSystem API in the Spark driver's JVM (the filesystem, credentials
 and settings Spark itself reads the release with), so no byte of a data file passes
-through Python. The outcome is validate's engine-independent `Validation`: the same
+through Python. The outcome is the engine-independent `Validation`: the same
 report, expectation for expectation, as the pandas engine's.
 
-pyspark is imported only here and in spark_view, inside the functions that run Spark.
+pyspark is imported only here and in spark_views, inside the functions that run Spark.
 """
 
 from __future__ import annotations
@@ -18,34 +18,22 @@ import base64
 import datetime as dt
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import reduce
-from importlib.metadata import version as installed_version
 from pathlib import Path, PurePosixPath
-from types import SimpleNamespace
 
 import pyarrow as pa
 
-from newscorpus import suites
 from newscorpus.errors import CorpusError, ReleaseError
-from newscorpus.expectations import (
-    DATA_DOCS_SITE,
-    ENGINE,
-    Outcome,
-    SuiteResult,
-    Validation,
-    import_great_expectations,
-    load_definitions,
-    make_context,
-    outcomes,
-    register,
-)
 from newscorpus.project import Project
+from newscorpus.release.shards import config_files
 from newscorpus.schema import CONFIGS
-from newscorpus.shards import config_files
-from newscorpus.validate import _check_schema_version
-from newscorpus.validation_view import MANIFEST_CHECKS, MANIFEST_FIELDS, MANIFEST_SUITE, TABLE_SUITES
+from newscorpus.validation import suites
+from newscorpus.validation.expectations import Outcome, Validation
+from newscorpus.validation.runner import Engine, check_schema_version, run
+from newscorpus.validation.view_specs import MANIFEST_CHECKS, MANIFEST_FIELDS, MANIFEST_SUITE, TABLE_SUITES
 
 INSTALL_HINT = "install it with `pip install 'newscorpus[spark]'` (and Java 17)"
 LOOPBACK = "127.0.0.1"
@@ -269,13 +257,13 @@ def validate_release_spark(
     today: dt.date | None = None,
 ) -> Validation:
     """Every suite, the manifest's included, on a release folder or URL, on Spark."""
-    from newscorpus.spark_view import SparkViewBuilder
+    from newscorpus.validation.spark_views import SparkViewBuilder  # pyspark is optional: imported on use
 
     spark = spark or spark_session(master)
     url = release_url(release)
     folder = HadoopFolder(spark, url)
     manifest = read_manifest(folder)
-    _check_schema_version(folder.name, manifest.get("schema_version"), project)
+    check_schema_version(folder.name, manifest.get("schema_version"), project)
     files = config_files(folder.files())
     builder = SparkViewBuilder(project.schema, {c: _read(spark, url, folder.name, files[c]) for c in CONFIGS})
     hidden = hidden_type_changes(folder, project.schema.arrow_schemas(), files)
@@ -284,7 +272,7 @@ def validate_release_spark(
     views[MANIFEST_SUITE] = lambda: _manifest_frame(
         spark, manifest_rows(folder, manifest, [*parquet, "README.md"], parquet)
     )
-    return run_suites_spark(project, folder.name, views, data_docs=data_docs, today=today, hidden_types=hidden)
+    return run(project, folder.name, iter([views]), SparkEngine(hidden), data_docs=data_docs, today=today)
 
 
 def hidden_type_changes(
@@ -332,64 +320,34 @@ def _read(spark, url: str, name: str, relative: list[str]):
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
-# -- running Great Expectations on Spark ------------------------------------------------------
+# -- the Spark engine ------------------------------------------------------------------
 
 
-def run_suites_spark(
-    project: Project,
-    subject: str,
-    views: dict,
-    *,
-    data_docs: Path | None = None,
-    today: dt.date | None = None,
-    hidden_types: dict[str, str] | None = None,
-) -> Validation:
-    """Run the checkpoint's validation definitions that have a view, in the checkpoint's order, on Spark.
+class SparkEngine(Engine):
+    """Views computed by Spark and stored for the suite's queries; verdicts first, details for failures.
 
-    Every expectation is first checked for its verdict alone; only the failing ones are run again
-    for their details (counts, sample ids). On Spark each detail is a query of its own, and a
-    passing release needs none. With Data Docs, one run gathers every detail.
+    On Spark each detail (counts, sample ids) is a query of its own, and a passing release needs none.
     """
-    definitions = load_definitions(project)
-    gx = import_great_expectations()
-    context = make_context(gx, data_docs)
-    # No persist: the views come stored (see _stored); the session is the active one, made before.
-    source = context.data_sources.add_spark(suites.DATASOURCE_NAME, persist=False)
-    checkpoint = register(gx, context, definitions, source)
-    today = today or dt.date.today()
-    run_id = gx.RunIdentifier(run_name=subject)
-    results = []
-    for definition in checkpoint.validation_definitions:
-        if definition.name not in views:
-            continue
-        suite = definitions["suites"][definition.name]
-        meta = suite["meta"]
-        dates = {**meta["parameters"], "today": today.isoformat()}
-        parameters = {k: dt.date.fromisoformat(v) for k, v in dates.items()}
-        details = {**checkpoint.result_format, "unexpected_index_column_names": meta["id_columns"]}
-        with _stored(views[definition.name]()) as frame:
-            rows = frame.count()
-            verdicts = definition.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters=parameters,
-                result_format=details if data_docs is not None else {"result_format": "BOOLEAN_ONLY"},
-                run_id=run_id,
-            ).results
-            failed = {r.expectation_config.meta["check"] for r in verdicts if not r.success}
-            if failed and data_docs is None:
-                again = [e for e in suite["expectations"] if e["meta"]["check"] in failed]
-                batch = definition.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-                found = batch.validate(
-                    gx.ExpectationSuite(name=f"{definition.name}.failed", expectations=again),
-                    result_format=details,
-                    expectation_parameters=parameters,
-                ).results
-                verdicts = [r for r in verdicts if r.success] + list(found)
-        found = outcomes(suite, SimpleNamespace(results=verdicts))
-        results.append(SuiteResult(definition.name, rows, _with_hidden_types(found, suite, hidden_types or {})))
-    if data_docs is not None:
-        context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    return Validation(subject, installed_version(ENGINE), tuple(results))
+
+    verdict_first = True
+
+    def __init__(self, hidden_types: dict[str, str] | None = None):
+        self.hidden_types = hidden_types or {}
+
+    def data_source(self, context) -> object:
+        # No persist: the views come stored (see _stored); the session is the active one, made before.
+        return context.data_sources.add_spark(suites.DATASOURCE_NAME, persist=False)
+
+    @contextmanager
+    def frame(self, view) -> Iterator[tuple[object, int]]:
+        with _stored(view) as stored:
+            yield stored, stored.count()
+
+    def parameters(self, dates: dict[str, str]) -> dict:
+        return {k: dt.date.fromisoformat(v) for k, v in dates.items()}
+
+    def adjust(self, found: tuple[Outcome, ...], suite: dict) -> tuple[Outcome, ...]:
+        return _with_hidden_types(found, suite, self.hidden_types)
 
 
 @contextmanager

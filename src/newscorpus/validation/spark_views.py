@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from newscorpus.schema import AnnotationSchema
-from newscorpus.validation_view import LAYERS, ROLE_SEPARATOR, view_specs
+from newscorpus.validation.view_specs import LAYERS, ROLE_SEPARATOR, view_specs
 
 ROW = "__row"  # a row's place in its file: views come out in the pandas engine's order
 _KEY_SEPARATOR = "\x1f"

@@ -15,145 +15,24 @@ Views are built one at a time from Arrow; nothing here converts a whole release 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.view_specs import (
+    LAYERS,
+    PUBLISHED_PRECISIONS,
+    ROLE_SEPARATOR,
+    mirror_columns,
+    single_array,
+    view_specs,
+)
 
-TABLE_SUITES = ("documents", "entities", "events", "event_arguments", "quotes")
-MANIFEST_SUITE = "manifest"
-LAYERS = ("entities", "events", "quotes")
-PUBLISHED_PRECISIONS = ("day", "month", "year")
 _KEY_SEPARATOR = "\x1f"
-ROLE_SEPARATOR = ":"  # between an event type and a role; neither can contain it (schema.NAME_PATTERN)
 _CHUNK = 20_000  # rows per Python batch in the span check: bounds the Python objects alive at once
 _TEXT_CHUNK = 1_000  # documents per Python batch of texts (a text as a str takes up to 4 bytes a code point)
-
-_ARGUMENT_FIELDS = tuple(
-    pa.field(name, pa.string(), nullable=False) for name in ("doc_id", "event_id", "event_type", "role", "entity_id")
-)
-MANIFEST_FIELDS = (pa.field("path", pa.string(), nullable=False),)
-MANIFEST_CHECKS = tuple(
-    pa.field(name, pa.bool_()) for name in ("listed", "present", "sha256_matches", "bytes_match", "rows_match")
-)
-
-
-@dataclass(frozen=True)
-class ViewSpec:
-    """What a suite sees: the table's columns, the computed columns, and the ids a report names."""
-
-    name: str
-    table_fields: tuple[pa.Field, ...]
-    computed: tuple[pa.Field, ...]
-    id_columns: tuple[str, ...]
-
-    @property
-    def columns(self) -> list[str]:
-        return [f.name for f in (*self.table_fields, *self.computed)]
-
-
-def _bool(name: str) -> pa.Field:
-    return pa.field(name, pa.bool_())
-
-
-def _int(name: str) -> pa.Field:
-    return pa.field(name, pa.int32())
-
-
-def view_specs(schema: AnnotationSchema) -> dict[str, ViewSpec]:
-    arrow = schema.arrow_schemas()
-    span_checks = (_bool("doc_in_documents"), _int("doc_text_length"))
-    return {
-        "documents": ViewSpec(
-            "documents",
-            mirror_fields(arrow["documents"]),
-            (
-                _bool("text_sha256_matches_text"),
-                _bool("published_matches_precision"),
-                *(_int(f"{layer}_in_flat") for layer in LAYERS),
-                *(_bool(f"{layer}_match_flat") for layer in LAYERS),
-            ),
-            ("doc_id",),
-        ),
-        "entities": ViewSpec(
-            "entities",
-            mirror_fields(arrow["entities"]),
-            (
-                *span_checks,
-                _bool("span_matches_text"),
-                _bool("cluster_id_in_document"),
-                _bool("cluster_id_is_chain_head"),
-            ),
-            ("doc_id", "id"),
-        ),
-        "events": ViewSpec(
-            "events", mirror_fields(arrow["events"]), (*span_checks, _bool("trigger_matches_text")), ("doc_id", "id")
-        ),
-        "event_arguments": ViewSpec(
-            "event_arguments",
-            _ARGUMENT_FIELDS,
-            (pa.field("event_type_role", pa.string()), _bool("entity_id_in_document")),
-            ("doc_id", "event_id", "role", "entity_id"),
-        ),
-        "quotes": ViewSpec(
-            "quotes",
-            mirror_fields(arrow["quotes"]),
-            (
-                *span_checks,
-                _bool("span_matches_text"),
-                _bool("cue_matches_text"),
-                _bool("speaker_id_in_document"),
-                _bool("speaker_names_chain"),
-            ),
-            ("doc_id", "id"),
-        ),
-        MANIFEST_SUITE: ViewSpec(
-            MANIFEST_SUITE,
-            MANIFEST_FIELDS,
-            MANIFEST_CHECKS,
-            ("path",),
-        ),
-    }
-
-
-# -- mirroring a table's columns ---------------------------------------------
-
-
-def mirror_fields(schema: pa.Schema) -> tuple[pa.Field, ...]:
-    """The view columns that stand for a table's columns (same rule as `mirror_columns`)."""
-    return tuple(f for field in schema for f, _ in _mirror(field, None))
-
-
-def mirror_columns(table: pa.Table) -> list[tuple[pa.Field, pa.Array]]:
-    """The table's actual columns under the mirror rule, whatever they are: a wrong table shows as wrong columns."""
-    return [
-        pair
-        for field, column in zip(table.schema, table.columns, strict=True)
-        for pair in _mirror(field, _array(column))
-    ]
-
-
-def _mirror(field: pa.Field, column: pa.Array | None, prefix: str = "", nullable: bool = False):
-    name, type_ = prefix + field.name, field.type
-    nullable = nullable or field.nullable
-    if pa.types.is_struct(type_):
-        for child in type_:
-            values = None if column is None else pc.struct_field(column, child.name)
-            yield from _mirror(child, values, f"{name}_", nullable)
-    elif pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        lengths = None if column is None else pc.list_value_length(column).cast(pa.int32())
-        yield pa.field(f"{name}_count", pa.int32(), nullable=nullable), lengths
-    else:
-        yield pa.field(name, type_, nullable=nullable), column
-
-
-def _array(column) -> pa.Array:
-    if not isinstance(column, pa.ChunkedArray):
-        return column
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _get(table: pa.Table | pa.StructArray, path: str, type_: pa.DataType) -> pa.Array:
@@ -165,7 +44,7 @@ def _get(table: pa.Table | pa.StructArray, path: str, type_: pa.DataType) -> pa.
     length = len(table) if isinstance(table, pa.StructArray) else table.num_rows
     head, _, rest = path.partition(".")
     try:
-        column = pc.struct_field(table, head) if isinstance(table, pa.StructArray) else _array(table.column(head))
+        column = pc.struct_field(table, head) if isinstance(table, pa.StructArray) else single_array(table.column(head))
         if rest:
             return _get(column, rest, type_)
         return column if column.type == type_ else column.cast(type_)
@@ -361,13 +240,13 @@ class ViewBuilder:
         right = right.filter(pc.is_in(right.column("doc_id"), value_set=doc_ids.filter(same_count)))
         if left.num_rows != right.num_rows:  # repeated doc_ids: the uniqueness expectation reports them
             return in_flat, pa.nulls(len(doc_ids), pa.bool_())
-        aligned = all(pc.all(_same(_array(left[c]), _array(right[c]))).as_py() for c in ("doc_id", "id"))
+        aligned = all(pc.all(_same(single_array(left[c]), single_array(right[c]))).as_py() for c in ("doc_id", "id"))
         if not aligned:  # a build writes flat rows in nested order: sort only when they are not
             order = [("doc_id", "ascending"), ("id", "ascending")]
             left, right = left.sort_by(order), right.sort_by(order)
         equal = pa.array([True] * left.num_rows, pa.bool_())
         for name in left.column_names:
-            equal = pc.and_(equal, _same(_array(left.column(name)), _array(right.column(name))))
+            equal = pc.and_(equal, _same(single_array(left.column(name)), single_array(right.column(name))))
         per_doc = (
             pa.table({"doc_id": left.column("doc_id"), "equal": equal}).group_by("doc_id").aggregate([("equal", "all")])
         )

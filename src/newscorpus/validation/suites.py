@@ -19,7 +19,7 @@ import pyarrow as pa
 from newscorpus.ingest import DOC_ID_PATTERN
 from newscorpus.project import Project
 from newscorpus.schema import AnnotationSchema
-from newscorpus.validation_view import (
+from newscorpus.validation.view_specs import (
     LAYERS,
     MANIFEST_SUITE,
     PUBLISHED_PRECISIONS,

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newscorpus import preannotate
+from newscorpus import schema as S
 from newscorpus.errors import LabelStudioError, Problem
 from newscorpus.ingest import Article, read_articles, seed_paths
-from newscorpus.labelstudio import store_export
-from newscorpus.lsclient import (
+from newscorpus.labelstudio import preannotate
+from newscorpus.labelstudio.client import (
     PROJECT_TITLE,
     Connection,
     connect,
@@ -29,6 +29,7 @@ from newscorpus.lsclient import (
     project_tasks,
     translated,
 )
+from newscorpus.labelstudio.exports import store_export
 from newscorpus.project import Project
 
 IMPORT_BATCH = 200  # tasks per import request
@@ -227,8 +228,6 @@ def _used_values(item: dict) -> list[tuple[str, str]]:
 
 
 def _allowed_values(schema) -> dict[str, set[str]]:
-    from newscorpus import schema as S
-
     return {
         S.ENTITY_CONTROL: set(schema.entity_types),
         S.EVENT_CONTROL: set(schema.event_types),

@@ -13,7 +13,7 @@ from itertools import chain
 import pyarrow as pa
 
 from newscorpus.ingest import Article
-from newscorpus.labelstudio import TaskAnnotations
+from newscorpus.labelstudio.exports import TaskAnnotations
 from newscorpus.schema import AnnotationSchema
 
 

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from newscorpus import schema as S
 from newscorpus.errors import InputError, Problem
 from newscorpus.ingest import Article
+from newscorpus.labelstudio.exports import export_paths, read_annotations
+from newscorpus.labelstudio.regions import convert_result
 from newscorpus.project import Project
-from newscorpus.regions import convert_result
+from newscorpus.release.manifest import release_versions
+from newscorpus.release.shards import read_config
 from newscorpus.schema import AnnotationSchema
 
 # Bump when the rules change: Label Studio shows annotators which version proposed what.
@@ -348,8 +351,6 @@ def _sentence_initial(text: str, at: int) -> bool:
 
 def known_names(project: Project, articles: list[Article]) -> tuple[dict[str, str], str]:
     """Names annotated so far (NAM mentions) -> entity type: from the exports, else from the latest release."""
-    from newscorpus.labelstudio import export_paths, read_annotations
-
     exports = export_paths(project.exports_dir)
     if exports:
         try:
@@ -362,9 +363,6 @@ def known_names(project: Project, articles: list[Article]) -> tuple[dict[str, st
 
 
 def _names_from_release(project: Project) -> tuple[dict[str, str], str]:
-    from newscorpus.build import release_versions
-    from newscorpus.shards import read_config
-
     versions = release_versions(project.corpus_dir)
     if not versions:
         return {}, "no release or export yet"

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from newscorpus.errors import ReleaseError
-from newscorpus.shards import SHARD_PATTERN, data_files, iter_batches
+from newscorpus.release.shards import SHARD_PATTERN, data_files, iter_batches
 
 LAYERS = ("entities", "events", "quotes", "speaker_links")
 ACTIONS = ("added", "removed", "changed")
