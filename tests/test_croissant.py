@@ -44,7 +44,7 @@ def release(two_releases):
 def test_mlcroissant_validates_the_release_metadata(release, caplog):
     with caplog.at_level(logging.WARNING):
         dataset = mlc.Dataset(jsonld=release / "croissant.json")
-    # datePublished is left out on purpose: a release holds no wall-clock time (see README: How a release is built).
+    # datePublished is left out on purpose: a release holds no wall-clock time (see docs/building.md).
     assert dataset.metadata.ctx.issues.errors == set()
     assert dataset.metadata.ctx.issues.warnings == {DATE_PUBLISHED_WARNING}
     assert not [r for r in caplog.records if "not standard" in r.getMessage()]

@@ -5,7 +5,7 @@ renamed into place only when complete; an existing version is never touched.
 The same inputs give byte-identical files: documents are in doc_id order, the
 Parquet layout (row groups, shards) and writer options are fixed and no file
 holds a wall-clock time. The exports are streamed, so memory does not grow with
-the number of documents (see release/shards.py for the layout, README: Scale).
+the number of documents (see release/shards.py for the layout, docs/scale.md).
 """
 
 from __future__ import annotations
