@@ -22,6 +22,8 @@ import shutil
 import string
 from pathlib import Path
 
+from newscorpus.labelstudio.results import region_items, relation
+
 REPO = Path(__file__).resolve().parents[1]
 EXPORT_NAME = "20260101T000000Z-project-1.json"
 
@@ -103,28 +105,7 @@ class Article:
     def region(self, control: str, label: str, text: str, choice: tuple[str, str] | None = None) -> str:
         start, end = self.add(text)
         rid = self.rid()
-        value = {"start": start, "end": end, "text": text}
-        self.result.append(
-            {
-                "id": rid,
-                "from_name": control,
-                "to_name": "text",
-                "type": "labels",
-                "origin": "manual",
-                "value": {**value, "labels": [label]},
-            }
-        )
-        if choice:
-            self.result.append(
-                {
-                    "id": rid,
-                    "from_name": choice[0],
-                    "to_name": "text",
-                    "type": "choices",
-                    "origin": "manual",
-                    "value": {**value, "choices": [choice[1]]},
-                }
-            )
+        self.result += region_items(rid, control, label, start, end, text, choice, origin="manual")
         return rid
 
     def entity(self, label: str, text: str, mention: str = "NAM") -> str:
@@ -134,7 +115,7 @@ class Article:
         return self.region("event", label, text, ("realis", realis))
 
     def relate(self, a: str, b: str, label: str) -> None:
-        self.result.append({"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [label]})
+        self.result.append(relation(a, b, label))
 
     def quote_words(self, n: int) -> str:
         words = self.rng.choices(QUOTE_WORDS, k=n)

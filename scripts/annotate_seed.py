@@ -28,6 +28,7 @@ import requests
 from label_studio_sdk import LabelStudio
 
 from newscorpus.ingest import parse_article
+from newscorpus.labelstudio.results import labelled_span, relation, span_choice
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_ef3ea5b0d932693c.txt"
@@ -266,41 +267,31 @@ def build_result(text: str) -> list[dict]:
 
     def region(rid: str, control: str, label: str, context: str) -> dict:
         start, end = locate(text, context)
-        value = {"start": start, "end": end, "text": text[start:end], "labels": [label]}
-        result.append(
-            {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "origin": "manual", "value": value}
-        )
-        return value
+        item = labelled_span(rid, control, label, start, end, text[start:end], origin="manual")
+        result.append(item)
+        return item["value"]
 
     def choice(rid: str, control: str, value: dict, choice_value: str) -> None:
-        position = {"start": value["start"], "end": value["end"], "text": value["text"]}
         result.append(
-            {
-                "id": rid,
-                "from_name": control,
-                "to_name": "text",
-                "type": "choices",
-                "origin": "manual",
-                "value": {**position, "choices": [choice_value]},
-            }
+            span_choice(rid, control, choice_value, value["start"], value["end"], value["text"], origin="manual")
         )
 
-    def relation(from_id: str, to_id: str, label: str) -> None:
-        result.append({"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]})
+    def link(from_id: str, to_id: str, label: str) -> None:
+        result.append(relation(from_id, to_id, label))
 
     for rid, label, mention_type, context in ENTITIES:
         choice(rid, "mention_type", region(rid, "entity", label, context), mention_type)
     for rid, label, realis, context, arguments in EVENTS:
         choice(rid, "realis", region(rid, "event", label, context), realis)
         for role, entity_id in arguments:
-            relation(rid, entity_id, role)
+            link(rid, entity_id, role)
     for rid, kind, context, cue_id, cue_context, speaker in QUOTES:
         region(rid, "quote", kind, context)
         region(cue_id, "cue", "cue", cue_context)
-        relation(rid, cue_id, "cue")
-        relation(rid, speaker, "speaker")
+        link(rid, cue_id, "cue")
+        link(rid, speaker, "speaker")
     for later, earlier in COREF:
-        relation(later, earlier, "coref")
+        link(later, earlier, "coref")
     return result
 
 

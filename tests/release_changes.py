@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from newscorpus.build.builder import build_release
+from newscorpus.labelstudio.results import labelled_span, relation, span_choice
 from newscorpus.project import Project
 from tests.helpers import REPO, copy_project
 
@@ -28,17 +29,11 @@ SECOND_TEXT = "Officials met in Belgrade on Tuesday. “We want calm,” the may
 
 
 def _region(rid: str, control: str, start: int, end: int, text: str, label: str) -> dict:
-    value = {"start": start, "end": end, "text": text, "labels": [label]}
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "origin": "manual", "value": value}
+    return labelled_span(rid, control, label, start, end, text, origin="manual")
 
 
 def _choice(rid: str, control: str, start: int, end: int, text: str, choice: str) -> dict:
-    value = {"start": start, "end": end, "text": text, "choices": [choice]}
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "choices", "origin": "manual", "value": value}
-
-
-def _relation(from_id: str, to_id: str, label: str) -> dict:
-    return {"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]}
+    return span_choice(rid, control, choice, start, end, text, origin="manual")
 
 
 def _span(text: str, part: str, after: int = 0) -> tuple[int, int, str]:
@@ -64,8 +59,8 @@ def changed_export(seed_text: str) -> list[dict]:
     result += [
         _region("q09", "quote", *quote, "indirect"),
         _region("c09", "cue", *cue, "cue"),
-        _relation("q09", "c09", "cue"),
-        _relation("q09", "e28", "speaker"),
+        relation("q09", "c09", "cue"),
+        relation("q09", "e28", "speaker"),
     ]
     annotation["id"] = 2
     annotation["updated_at"] = "2026-12-01T09:00:00.000000Z"
@@ -92,13 +87,13 @@ def changed_export(seed_text: str) -> list[dict]:
                 _choice("a4", "mention_type", *mayor, "NOM"),
                 _region("b1", "event", *met, "Contact.Meet"),
                 _choice("b1", "realis", *met, "actual"),
-                _relation("b1", "a1", "Entity"),
-                _relation("b1", "a2", "Place"),
-                _relation("b1", "a3", "Time"),
+                relation("b1", "a1", "Entity"),
+                relation("b1", "a2", "Place"),
+                relation("b1", "a3", "Time"),
                 _region("q1", "quote", *quoted, "direct"),
                 _region("c1", "cue", *said, "cue"),
-                _relation("q1", "c1", "cue"),
-                _relation("q1", "a4", "speaker"),
+                relation("q1", "c1", "cue"),
+                relation("q1", "a4", "speaker"),
             ],
         }
     ]

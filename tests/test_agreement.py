@@ -10,6 +10,7 @@ import pytest
 from newscorpus.cli import main
 from newscorpus.labelstudio.agreement import Item, cohens_kappa, compare, f1
 from newscorpus.labelstudio.exports import ADJUDICATION_RULE
+from newscorpus.labelstudio.results import region_items
 from tests.helpers import REPO
 
 
@@ -70,21 +71,7 @@ TEXT = "Ana Đurić met Marko in Niš."
 
 
 def region(rid, label, start, end, control="entity", choice=("mention_type", "NAM")):
-    value = {"start": start, "end": end, "text": TEXT[start:end]}
-    items = [
-        {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "value": {**value, "labels": [label]}}
-    ]
-    if choice:
-        items.append(
-            {
-                "id": rid,
-                "from_name": choice[0],
-                "to_name": "text",
-                "type": "choices",
-                "value": {**value, "choices": [choice[1]]},
-            }
-        )
-    return items
+    return region_items(rid, control, label, start, end, TEXT[start:end], choice)
 
 
 def annotation(aid, user, result, *, updated, ground_truth=False, cancelled=False):

@@ -1,7 +1,7 @@
 import datetime as dt
 import fcntl
-import os
 import json
+import os
 import shutil
 
 import pyarrow as pa

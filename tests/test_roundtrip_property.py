@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from newscorpus.build.builder import build_release
 from newscorpus.ingest import parse_article
+from newscorpus.labelstudio.results import region_items, relation
 from newscorpus.project import Project
 from tests.helpers import REPO, copy_static
 
@@ -74,25 +75,7 @@ def annotated(draw):
 
 
 def region(rid, control, start, end, text, label, choice=None):
-    value = {"start": start, "end": end, "text": text[start:end]}
-    out = [
-        {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "value": {**value, "labels": [label]}}
-    ]
-    if choice:
-        out.append(
-            {
-                "id": rid,
-                "from_name": choice[0],
-                "to_name": "text",
-                "type": "choices",
-                "value": {**value, "choices": [choice[1]]},
-            }
-        )
-    return out
-
-
-def relation(a, b, label):
-    return {"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [label]}
+    return region_items(rid, control, label, start, end, text[start:end], choice)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,6 +17,7 @@ from datasets import load_dataset
 
 from newscorpus.cli import main
 from newscorpus.labelstudio.exports import ADJUDICATION_RULE
+from newscorpus.labelstudio.results import region_items, relation
 from newscorpus.project import Project
 from tests.helpers import copy_static
 
@@ -64,28 +65,7 @@ class Result:
 
     def region(self, rid: str, control: str, label: str, context: str, choice: tuple[str, str] | None = None):
         start, end = self.at(context)
-        value = {"start": start, "end": end, "text": self.text[start:end]}
-        self.items.append(
-            {
-                "id": rid,
-                "from_name": control,
-                "to_name": "text",
-                "type": "labels",
-                "origin": "manual",
-                "value": {**value, "labels": [label]},
-            }
-        )
-        if choice:
-            self.items.append(
-                {
-                    "id": rid,
-                    "from_name": choice[0],
-                    "to_name": "text",
-                    "type": "choices",
-                    "origin": "manual",
-                    "value": {**value, "choices": [choice[1]]},
-                }
-            )
+        self.items += region_items(rid, control, label, start, end, self.text[start:end], choice, origin="manual")
 
     def entity(self, rid, label, mention_type, context):
         self.region(rid, "entity", label, context, ("mention_type", mention_type))
@@ -94,9 +74,7 @@ class Result:
         self.region(rid, "event", label, context, ("realis", realis))
 
     def relation(self, from_id, to_id, label, direction="right"):
-        self.items.append(
-            {"from_id": from_id, "to_id": to_id, "type": "relation", "direction": direction, "labels": [label]}
-        )
+        self.items.append(relation(from_id, to_id, label, direction))
 
 
 def first_annotator() -> list[dict]:

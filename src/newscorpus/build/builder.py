@@ -36,7 +36,7 @@ from newscorpus.project import Project
 from newscorpus.release.changelog import render_changelog, summary_line
 from newscorpus.release.diff import ReleaseDiff, diff_streams
 from newscorpus.release.manifest import MANIFEST_NAME, check_version, file_entry, manifest_text
-from newscorpus.release.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches, shard_name
+from newscorpus.release.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches
 from newscorpus.schema import CONFIGS, AnnotationSchema
 from newscorpus.validation.expectations import Validation, check_suites
 from newscorpus.validation.pandas_engine import gate
@@ -274,5 +274,3 @@ def _fsync_tree(folder: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-
-

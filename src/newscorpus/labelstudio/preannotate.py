@@ -22,6 +22,7 @@ from newscorpus.errors import InputError, Problem
 from newscorpus.ingest import Article
 from newscorpus.labelstudio.exports import export_paths, read_annotations
 from newscorpus.labelstudio.regions import convert_result
+from newscorpus.labelstudio.results import labelled_span, relation, span_choice
 from newscorpus.project import Project
 from newscorpus.release.manifest import release_versions
 from newscorpus.release.shards import read_config
@@ -131,26 +132,20 @@ class _Regions:
     def _region(self, prefix: str, control: str, label: str, span: _Span) -> str:
         self.counts[prefix] += 1
         region_id = f"pre-{prefix}{self.counts[prefix]}"
-        value = {"start": span.start, "end": span.end, "text": self.text[span.start : span.end], "labels": [label]}
-        self.result.append(
-            {"id": region_id, "from_name": control, "to_name": S.TEXT_OBJECT, "type": "labels", "value": value}
-        )
+        self.result.append(labelled_span(region_id, control, label, span.start, span.end, self._text(span)))
         return region_id
+
+    def _text(self, span: _Span) -> str:
+        return self.text[span.start : span.end]
 
     def entity(self, span: _Span, entity_type: str, mention_type: str) -> str:
         key = (span.start, span.end)
         if key not in self.entities:
             region_id = self._region("e", S.ENTITY_CONTROL, entity_type, span)
-            value = {"start": span.start, "end": span.end, "text": self.text[span.start : span.end]}
-            self.result.append(
-                {
-                    "id": region_id,
-                    "from_name": S.MENTION_TYPE_CONTROL,
-                    "to_name": S.TEXT_OBJECT,
-                    "type": "choices",
-                    "value": {**value, "choices": [mention_type]},
-                }
+            choice = span_choice(
+                region_id, S.MENTION_TYPE_CONTROL, mention_type, span.start, span.end, self._text(span)
             )
+            self.result.append(choice)
             self.entities[key] = region_id
         return self.entities[key]
 
@@ -167,9 +162,7 @@ class _Regions:
         return self.cues[key]
 
     def relation(self, from_id: str, to_id: str, label: str) -> None:
-        self.result.append(
-            {"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]}
-        )
+        self.result.append(relation(from_id, to_id, label))
 
 
 def preannotate(text: str, names: dict[str, str]) -> list[dict]:
