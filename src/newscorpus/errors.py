@@ -33,6 +33,20 @@ class LabelStudioError(CorpusError):
     """The Label Studio server cannot be reached or refused a request."""
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where in an input something is read: file, Label Studio task and annotation, document."""
+
+    file: str
+    task_id: int | None = None
+    annotation_id: int | None = None
+    doc_id: str | None = None
+
+    def problem(self, message: str, *, field: str | None = None, fix: str = "", region_id: str | None = None):
+        """A Problem at this place (and, if given, in one region and field of it)."""
+        return Problem(self.file, self.task_id, self.annotation_id, region_id, self.doc_id, field, message, fix)
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with an input, located as precisely as the input allows.

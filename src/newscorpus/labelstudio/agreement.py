@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from newscorpus.errors import InputError, Problem
+from newscorpus.errors import InputError, Location
 from newscorpus.labelstudio.exports import ADJUDICATION_RULE, adjudicate, export_paths, load_export, user_id
 from newscorpus.labelstudio.records import Layers
 from newscorpus.labelstudio.regions import convert_result
@@ -241,7 +241,7 @@ def _document(task: dict, doc_id: str, text: str, name: str, schema, not_compare
         return None
     layers: dict[int, Layers] = {}
     for annotator, annotation in sorted(latest.items()):
-        where = Problem(name, task["id"], annotation.get("id"), doc_id=doc_id)
+        where = Location(name, task["id"], annotation.get("id"), doc_id=doc_id)
         converted, found = convert_result(annotation.get("result"), text, schema, where)
         if found:
             not_compared.append(

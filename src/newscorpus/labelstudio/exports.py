@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from newscorpus.errors import InputError, LabelStudioError, Problem
+from newscorpus.errors import InputError, LabelStudioError, Location, Problem
 from newscorpus.ingest import sha256_text
 from newscorpus.labelstudio.export_file import check_sidecar, iter_tasks, load_whole
 from newscorpus.labelstudio.records import Layers
@@ -136,7 +136,7 @@ class ExportConversion:
             try:
                 for index, task in enumerate(iter_tasks(path, name)):
                     self.summary.tasks += 1
-                    doc_id = _task_doc_id(task, index, name, self.articles, in_this_export, self.problems)
+                    doc_id = _checked_doc_id(task, index, name, self.articles, in_this_export, self.problems)
                     if doc_id is None:
                         continue
                     in_this_export[doc_id] = task["id"]
@@ -193,7 +193,10 @@ def read_annotations(
 _REPORTED = object()  # a submitted annotation whose problems are already reported
 
 
-def _task_doc_id(task, index, name, articles, in_this_export, problems) -> str | None:
+def _checked_doc_id(task, index, name, articles, in_this_export, problems) -> str | None:
+    """The task's doc_id if the task is well-formed and its text is its seed's; else None, with the
+    reasons added to `problems` (a task that is not an object, without id, text or doc_id, for an
+    unknown or repeated doc_id, or whose text differs from the seed's)."""
     if not isinstance(task, dict) or not isinstance(task.get("id"), int):
         problems.append(
             Problem(
@@ -283,7 +286,7 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems):
     best = adjudicate(submitted)
     summary.unused_submitted += len(submitted) - 1
     annotation_id = best.get("id")
-    where = Problem(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
+    where = Location(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
     layers, found = convert_result(best.get("result"), task["data"]["text"], schema, where)
     problems += found
     if found:

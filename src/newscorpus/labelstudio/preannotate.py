@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from newscorpus import schema as S
-from newscorpus.errors import InputError, Problem
+from newscorpus.errors import InputError, Location, Problem
 from newscorpus.ingest import Article
 from newscorpus.labelstudio.exports import export_paths, read_annotations
 from newscorpus.labelstudio.regions import convert_result
@@ -192,11 +192,11 @@ def prediction(text: str, names: dict[str, str]) -> dict:
 
 
 def check_prediction(
-    result: list[dict], text: str, schema: AnnotationSchema, interface, where: Problem
+    result: list[dict], text: str, schema: AnnotationSchema, interface, where: Location
 ) -> list[Problem]:
     """Problems with a prediction: the labeling config's rules (LabelInterface) and the converter's checks."""
     problems = [
-        Problem(where.file, where.task_id, doc_id=where.doc_id, field="prediction", message=message)
+        where.problem(message, field="prediction")
         for message in interface.validate_prediction({"result": result}, return_errors=True)
     ]
     _, found = convert_result(result, text, schema, where)

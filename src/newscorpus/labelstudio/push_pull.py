@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newscorpus import schema as S
-from newscorpus.errors import LabelStudioError, Problem
+from newscorpus.errors import LabelStudioError, Location
 from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import preannotate
 from newscorpus.labelstudio.client import (
@@ -124,7 +124,7 @@ def push(
     rejected: list[str] = []
     for article in new:
         predicted = preannotate.prediction(article.text, names)
-        where = Problem(f"pre-annotation of {article.source_file}", doc_id=article.doc_id)
+        where = Location(f"pre-annotation of {article.source_file}", doc_id=article.doc_id)
         if preannotate.check_prediction(predicted["result"], article.text, schema, interface, where):
             rejected.append(article.doc_id)
         elif predicted["result"]:

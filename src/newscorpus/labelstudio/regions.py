@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from newscorpus import schema as S
-from newscorpus.errors import Problem
+from newscorpus.errors import Location, Problem
 from newscorpus.labelstudio.records import Argument, EntityMention, Event, Layers, Quote, Span
 from newscorpus.schema import AnnotationSchema
 
@@ -40,14 +40,14 @@ _CONTROL_NAMES = sorted([*_CONTROL_LABELS, *_CHOICE_CONTROLS])
 _MENTION_RANK = {"NAM": 0, "NOM": 1, "PRO": 2}
 
 
-def convert_result(result: object, text: str, schema: AnnotationSchema, where: Problem) -> tuple[Layers, list[Problem]]:
+def convert_result(
+    result: object, text: str, schema: AnnotationSchema, where: Location
+) -> tuple[Layers, list[Problem]]:
     """Convert one annotation. `where` carries file, task, annotation and doc_id for messages."""
     problems: list[Problem] = []
 
     def problem(region_id: str | None, field_name: str, message: str, fix: str) -> None:
-        problems.append(
-            Problem(where.file, where.task_id, where.annotation_id, region_id, where.doc_id, field_name, message, fix)
-        )
+        problems.append(where.problem(message, field=field_name, fix=fix, region_id=region_id))
 
     if not isinstance(result, list):
         problem(None, "result", f"expected a list of regions, got {type(result).__name__}", "re-export the project")
