@@ -165,7 +165,7 @@ def test_a_failing_write_leaves_nothing(project, monkeypatch):
         return write_table(self, table, *args, **kwargs)
 
     monkeypatch.setattr(pq.ParquetWriter, "write_table", fail_on_second)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ReleaseError, match=r"^corpus: disk full; nothing was written$"):
         build_release(project, "0.4.0")
     assert not project.corpus_dir.exists()
 

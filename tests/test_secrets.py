@@ -88,7 +88,7 @@ def test_no_command_prints_or_writes_a_secret(tmp_path):
 
 @pytest.mark.parametrize("doc_id", ["../etc", "/abs", "a/b", "x;rm -rf", "<tag>", "a b", "", ".hidden", "é"])
 def test_doc_ids_that_could_reach_a_path_or_markup_are_refused(doc_id):
-    assert not DOC_ID_PATTERN.match(doc_id)
+    assert not DOC_ID_PATTERN.fullmatch(doc_id)
 
 
 @pytest.mark.parametrize("version", ["../1.0.0", "1.0.0/..", "1.0", "1.0.0-rc1", "v1.0.0;ls", "01.0.0", " 1.0.0"])

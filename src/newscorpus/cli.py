@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -33,24 +34,48 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args, Project(Path(args.root)))
+        code = args.run(args, Project(Path(args.root)))
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then an exception handled below
+        return code
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # The library cleans up as the exception passes (a build deletes its temporary folder).
+        print("error: interrupted" + (f"; {args.interrupted}" if args.interrupted else ""), file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`newscorpus validate ... | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _positive_mib(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of MiB >= 1")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscorpus", description="Build, check and load newscorpus releases.")
     parser.add_argument("--root", default=".", help="the project checkout (default: the current folder)")
+    parser.set_defaults(interrupted="")  # what an interrupted command leaves, where it is known
     commands = parser.add_subparsers(title="commands")
 
     build = commands.add_parser("build", help="build corpus/vX.Y.Z/ from seeds/ and annotation/exports/")
     build.add_argument("--version", required=True, help="the new release version, X.Y.Z")
     build.add_argument("--corpus-dir", type=Path, help="write releases here instead of corpus/")
     build.add_argument(
-        "--max-shard-mib", type=int, default=256, help="largest Parquet file; bigger configs are cut into shards"
+        "--max-shard-mib",
+        type=_positive_mib,
+        default=256,
+        help="largest Parquet file in MiB (>= 1); bigger configs are cut into shards",
     )
-    build.set_defaults(run=_build)
+    build.set_defaults(run=_build, interrupted="no release was written")
 
     schema = commands.add_parser("schema", help="check (default) or rewrite the files derived from the schema")
     schema.add_argument("--write", action="store_true", help="rewrite label_config.xml and the Arrow snapshot")

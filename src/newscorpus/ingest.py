@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from newscorpus.errors import InputError, Problem
 
-DOC_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+# Patterns are matched against the whole string (fullmatch): `$` would let a final newline through.
+DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 # "date 2023-06-01", "date 2022-07" or "date 2022"; the body may follow on the same line.
-_HEADER = re.compile(r"date[ \t]+(?P<date>\S+)(?=\s|$)")
-_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+_HEADER = re.compile(r"date[ \t]+(?P<date>\S+)(?=\s|\Z)")
+_DATE = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def parse_article(raw: bytes, *, source_file: str, doc_id: str, language: str) -
     def fail(field: str, message: str, fix: str) -> InputError:
         return InputError([Problem(source_file, doc_id=doc_id, field=field, message=message, fix=fix)])
 
-    if not DOC_ID_PATTERN.match(doc_id):
+    if not DOC_ID_PATTERN.fullmatch(doc_id):
         raise fail(
             "doc_id",
             f"file name stem {doc_id!r} is not a valid doc_id ({DOC_ID_PATTERN.pattern})",
@@ -79,7 +82,7 @@ def parse_article(raw: bytes, *, source_file: str, doc_id: str, language: str) -
 
 
 def _parse_date(value: str, fail) -> tuple[dt.date, str]:
-    match = _DATE.match(value)
+    match = _DATE.fullmatch(value)
     if match is None:
         raise fail("published", f"date {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY", "write the date as YYYY-MM-DD")
     year, month, day = match["year"], match["month"], match["day"]
@@ -156,5 +159,38 @@ def _read(paths: Iterable[Path], relative, language: str, keep) -> list:
 
 
 def seed_paths(seeds_dir: Path) -> list[Path]:
-    """Every *.txt below seeds/, sub-folders included (so two folders may clash on a doc_id)."""
-    return sorted(p for p in seeds_dir.rglob("*.txt") if p.is_file())
+    """Every *.txt below seeds/, sub-folders included (so two folders may clash on a doc_id).
+
+    Each must be a regular file of the repository: a FIFO, a folder, a dangling symlink or a
+    symlink to a file outside the repository (seeds/ lies in it) is refused with the reason,
+    so that no seed is silently left out and a release never depends on a file the repository
+    does not hold.
+    """
+    root = seeds_dir.parent.resolve()
+    problems, found = [], []
+    for path in sorted(seeds_dir.rglob("*.txt")):
+        name = path.relative_to(seeds_dir.parent).as_posix()
+        wrong = _not_a_seed_file(path, root)
+        if wrong:
+            fix = "replace it with the article as a UTF-8 text file in seeds/"
+            problems.append(Problem(name, doc_id=path.stem, field="file", message=wrong, fix=fix))
+        else:
+            found.append(path)
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def _not_a_seed_file(path: Path, root: Path) -> str | None:
+    """Why `path` cannot be read as a seed, or None."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            return f"is a symlink to {os.readlink(path)!r}, which does not exist"
+        if not target.is_relative_to(root):
+            return "is a symlink to a file outside the repository (a release must depend only on files it holds)"
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+    return f"is {kind}, not a text file"

@@ -94,36 +94,44 @@ def build_release(
     earlier = committed_snapshots(history_dir or corpus_dir, below=version)
     inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
-    with _exclusive(corpus_dir):
-        if target.exists():  # another build finished while we were converting
-            raise ReleaseError(f"{project.relative(target)} was written by another build meanwhile; nothing written")
-        tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
-        try:
-            tmp.mkdir()
-            conversion = ExportConversion(exports, seeds, schema, project.relative)
-            files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes)
-            summary = conversion.finish()  # every problem of every export, or the summary
-            del conversion, seeds  # what the conversion kept per document, not to be held through the gate
-            if not summary.documents:
-                raise ReleaseError("no article has a submitted annotation in annotation/exports/; nothing to release")
-            layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": ROW_GROUP_DOCS}
-            previous = earlier[-1] if earlier else None
-            changes = diff_streams(
-                previous.version if previous else None,
-                iter_batches(previous.path, "documents") if previous else iter(()),
-                version,
-                iter_batches(tmp, "documents"),
-            )
-            release = Snapshot(version, path=tmp, summary=summary_line(changes))
-            readme = release_readme(schema, release, datacard, earlier)
-            validation = write_release(
-                tmp, project, schema, version, files, readme, summary, inputs,
-                {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout,
-            )  # fmt: skip
-            rows = {c: release.rows(c) for c in CONFIGS}
-            os.rename(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with _exclusive(corpus_dir):
+            if target.exists():  # another build finished while we were converting
+                raise ReleaseError(
+                    f"{project.relative(target)} was written by another build meanwhile; nothing written"
+                )
+            tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
+            try:
+                tmp.mkdir()
+                conversion = ExportConversion(exports, seeds, schema, project.relative)
+                files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes)
+                summary = conversion.finish()  # every problem of every export, or the summary
+                del conversion, seeds  # what the conversion kept per document, not to be held through the gate
+                if not summary.documents:
+                    raise ReleaseError(
+                        "no article has a submitted annotation in annotation/exports/; nothing to release"
+                    )
+                layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": ROW_GROUP_DOCS}
+                previous = earlier[-1] if earlier else None
+                changes = diff_streams(
+                    previous.version if previous else None,
+                    iter_batches(previous.path, "documents") if previous else iter(()),
+                    version,
+                    iter_batches(tmp, "documents"),
+                )
+                release = Snapshot(version, path=tmp, summary=summary_line(changes))
+                readme = release_readme(schema, release, datacard, earlier)
+                validation = write_release(
+                    tmp, project, schema, version, files, readme, summary, inputs,
+                    {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout,
+                )  # fmt: skip
+                rows = {c: release.rows(c) for c in CONFIGS}
+                os.rename(tmp, target)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:  # the disk is full, a file cannot be read or written: the folder is gone by now
+        where = project.relative(Path(exc.filename)) if exc.filename else project.relative(corpus_dir)
+        raise ReleaseError(f"{where}: {exc.strerror or exc}; nothing was written") from None
     return Release(version, target, rows, summary, validation)
 
 
@@ -179,13 +187,21 @@ def _exclusive(corpus_dir: Path) -> Iterator[None]:
     is seen by `filelock` and taken again on the new file.)
     """
     created = not corpus_dir.exists()
-    corpus_dir.mkdir(parents=True, exist_ok=True)
     path = corpus_dir / LOCK_NAME
     lock = FileLock(path, timeout=0)
     try:
+        corpus_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise ReleaseError("another build holds the lock on corpus/; wait for it to finish") from None
+    except OSError as exc:  # a read-only or full file system, no permission
+        if created:
+            with contextlib.suppress(OSError):
+                corpus_dir.rmdir()
+        raise ReleaseError(
+            f"cannot take the build lock {corpus_dir.name}/{LOCK_NAME} ({exc.strerror or exc});"
+            " the corpus folder must be writable; nothing was written"
+        ) from None
     try:
         for leftover in corpus_dir.glob(f"{TMP_PREFIX}*"):  # from builds that were killed
             shutil.rmtree(leftover, ignore_errors=True)

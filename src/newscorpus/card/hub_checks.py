@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-LICENSE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+LICENSE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")  # fullmatch: the whole name
 
 
 def _vocabulary(name: str):
@@ -111,7 +111,7 @@ def _check_license(data, release: Path) -> list[str]:
         return []
     problems = []
     name, link = data.get("license_name"), data.get("license_link")
-    if not name or not LICENSE_NAME.match(str(name)):
+    if not name or not LICENSE_NAME.fullmatch(str(name)):
         problems.append(
             f"README.md: license 'other' needs a 'license_name' in lowercase letters, digits, '-', '.'; got {name!r}"
         )

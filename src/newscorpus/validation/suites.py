@@ -33,7 +33,16 @@ CHECKPOINT_NAME = "release"
 DATASOURCE_NAME = "newscorpus"
 BATCH_DEFINITION_NAME = "view"
 RESULT_FORMAT = {"partial_unexpected_count": 5, "result_format": "SUMMARY"}
-VERSION_REGEX = r"^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$"  # no groups: pandas warns on them
+
+
+def whole(pattern: str) -> str:
+    """A regex that matches only the whole value, for both engines: `$` (Python and Java) also matches
+    before a final newline, and `\\Z` means different things in the two; a look-ahead for no further
+    character does not."""
+    return rf"^(?:{pattern})(?![\s\S])"
+
+
+VERSION_REGEX = whole(r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)")  # no capturing groups: pandas warns
 ALL_SUITES = (*TABLE_SUITES, MANIFEST_SUITE)
 
 # The names each engine gives a column type: pandas (as validate.py converts views), then Spark.
@@ -122,7 +131,7 @@ def _content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
         return [
             _unique("documents.doc_id.unique", ["doc_id"], "No two documents share a doc_id."),
             _expect("documents.doc_id.pattern", "expect_column_values_to_match_regex",
-                    "The doc_id is a valid file name stem.", column="doc_id", regex=DOC_ID_PATTERN.pattern),
+                    "The doc_id is a valid file name stem.", column="doc_id", regex=whole(DOC_ID_PATTERN.pattern)),
             _expect("documents.text.not_empty", "expect_column_value_lengths_to_be_between",
                     "The text is not empty.", column="text", min_value=1),
             _true("documents.text_sha256.matches_text", "text_sha256_matches_text",
