@@ -263,6 +263,13 @@ def test_a_language_and_a_precision_outside_the_schema(tmp_path, engine):
     ]
 
 
+def test_a_version_with_a_final_newline(tmp_path, engine):
+    # `$` matches before a final newline (in Python and Java): the suites' regexes must not let it through.
+    release = copy_release(tmp_path)
+    edit_rows(release, "documents", lambda docs: docs[0].update(guideline_version="1.0.0\n"))
+    assert engine.failures(release) == [f"FAILED documents.guideline_version.pattern: 1 of 1 rows: doc_id={SEED_ID}"]
+
+
 # -- references ----------------------------------------------------------------------------
 
 
