@@ -25,7 +25,7 @@ from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
-from newscorpus.errors import Problem
+from newscorpus.errors import Location
 from newscorpus.labelstudio.preannotate import MODEL_VERSION, known_names_from_layers, preannotate
 from newscorpus.labelstudio.records import EntityMention
 from newscorpus.labelstudio.regions import convert_result
@@ -80,7 +80,7 @@ def _items(entities, quotes) -> dict[str, set]:
 
 def predicted_items(text: str, names: dict[str, str], project: Project, doc_id: str) -> dict[str, set]:
     result = preannotate(text, names)
-    layers, problems = convert_result(result, text, project.schema, Problem("pre-annotation", doc_id=doc_id))
+    layers, problems = convert_result(result, text, project.schema, Location("pre-annotation", doc_id=doc_id))
     if problems:
         raise SystemExit(f"{doc_id}: the pre-annotation does not convert: {problems[0]}")
     quotes = []

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from newscorpus.errors import Problem
+from newscorpus.errors import Location
 from newscorpus.ingest import read_articles, seed_paths
 from newscorpus.labelstudio.preannotate import MODEL_VERSION, check_prediction, known_names, preannotate, prediction
 from tests.helpers import REPO, copy_project
@@ -108,7 +108,7 @@ def test_the_seed_article_prediction_passes_the_config_and_the_converter(tmp_pat
     predicted = prediction(articles[0].text, names)
     assert predicted["model_version"] == MODEL_VERSION
     assert len(predicted["result"]) > 80
-    where = Problem("pre-annotation", doc_id=articles[0].doc_id)
+    where = Location("pre-annotation", doc_id=articles[0].doc_id)
     assert check_prediction(predicted["result"], articles[0].text, project.schema, interface, where) == []
 
 
@@ -118,7 +118,7 @@ def test_a_broken_prediction_is_caught(tmp_path, interface):
     result = preannotate(text, {"RTS": "ORG"})
     result[0]["value"]["text"] = "RTs"  # the region's text no longer is its slice
     result[2]["value"]["labels"] = ["MONSTER"]  # a label the config does not have
-    where = Problem("pre-annotation", doc_id="d1")
+    where = Location("pre-annotation", doc_id="d1")
     problems = check_prediction(result, text, project.schema, interface, where)
     assert sorted(str(p) for p in problems if p.field != "prediction") == [
         '[pre-annotation > region pre-c1] doc_id=d1 field=cue: cue "told" is not linked to a quote;'

@@ -1,3 +1,4 @@
+import shutil
 import xml.etree.ElementTree as ET
 
 import pyarrow as pa
@@ -120,3 +121,85 @@ def test_schema_yaml_is_loaded_safely(tmp_path):
     path.write_text("!!python/object/apply:os.system ['echo hacked']\n", encoding="utf-8")
     with pytest.raises(SchemaError, match="not valid YAML"):
         load_schema(path)
+
+
+# -- presentation: colours, hotkeys, layout (schemas/presentation.yaml) --------------------
+
+
+def _lab(colour: str) -> tuple[float, float, float]:
+    """sRGB #rrggbb -> CIELAB (D65), to measure how far apart two colours look."""
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb]
+    xyz = ((r * 0.4124 + g * 0.3576 + b * 0.1805) / 0.95047, r * 0.2126 + g * 0.7152 + b * 0.0722)
+    xyz += ((r * 0.0193 + g * 0.1192 + b * 0.9505) / 1.08883,)
+    x, y, z = [v ** (1 / 3) if v > 0.008856 else 7.787 * v + 16 / 116 for v in xyz]
+    return 116 * y - 16, 500 * (x - y), 200 * (y - z)
+
+
+def _config_labels():
+    root = ET.fromstring((REPO / "annotation" / "label_config.xml").read_text(encoding="utf-8"))
+    return root, [label for labels in root.iter("Labels") for label in labels.iter("Label")]
+
+
+def test_every_label_has_its_own_hotkey_and_colour():
+    _, labels = _config_labels()
+    names = [*RAW["entity_types"], *RAW["event_types"], *RAW["quote_kinds"], "cue"]
+    assert [label.get("value") for label in labels] == names
+    hotkeys = [label.get("hotkey") for label in labels]
+    colours = [label.get("background") for label in labels]
+    assert all(hotkeys) and len(set(hotkeys)) == len(hotkeys), hotkeys
+    assert all(colours) and len(set(colours)) == len(colours), colours
+    assert "u" not in hotkeys  # Label Studio's own key: unselect the region
+
+
+def test_label_colours_are_far_apart_and_quotes_are_pale():
+    _, labels = _config_labels()
+    colour = {label.get("value"): label.get("background") for label in labels}
+    lab = {name: _lab(c) for name, c in colour.items()}
+    closest = min(
+        (sum((p - q) ** 2 for p, q in zip(lab[a], lab[b], strict=True)) ** 0.5, a, b) for a in lab for b in lab if a < b
+    )
+    assert closest[0] >= 30, f"{closest[1]} and {closest[2]} look alike (ΔE {closest[0]:.1f})"
+    for kind in RAW["quote_kinds"]:  # a pale background keeps the entities inside a quote readable
+        assert lab[kind][0] >= 85, f"quote {kind}: lightness {lab[kind][0]:.0f} < 85"
+
+
+def test_choices_stand_with_the_labels_before_the_text_and_relations_are_ordered():
+    root, _ = _config_labels()
+    order = [el.tag for el in root.iter() if el.tag in ("Labels", "Choices", "Text")]
+    assert order == ["Labels"] * 4 + ["Choices"] * 2 + ["Text"]
+    relations = root.find("Relations")
+    values = [el.get("value") for el in relations.iter("Relation")]
+    assert values[:3] == ["speaker", "cue", "coref"]
+    assert relations.get("choice") == "single"
+    assert all(el.get("background") for el in relations.iter("Relation"))
+    assert len({el.get("background") for el in relations.iter("Relation")}) == len(values)
+
+
+def test_hotkeys_stay_put_when_a_label_is_added(tmp_path):
+    raw = dict(RAW, entity_types={"EVENT": "A named event.", **RAW["entity_types"]})
+    path = tmp_path / "annotation.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    shutil.copy(REPO / "schemas" / "presentation.yaml", tmp_path / "presentation.yaml")
+    before = {el.get("value"): el.get("hotkey") for el in _config_labels()[1]}
+    root = ET.fromstring(load_schema(path).label_config())
+    after = {el.get("value"): el.get("hotkey") for el in root.iter("Label")}
+    assert after == {**before, "EVENT": None}  # no key until presentation.yaml gives it one
+
+
+def test_presentation_errors_are_collected(tmp_path):
+    write_schema(tmp_path)
+    look = yaml.safe_load((REPO / "schemas" / "presentation.yaml").read_text(encoding="utf-8"))
+    look["labels"]["NORP"] = {"hotkey": "p", "colour": "#e6194b"}  # PERSON's
+    look["labels"]["GPE"]["hotkey"] = "u"
+    look["labels"]["Ghost"] = {"hotkey": "z", "colour": "#123456"}
+    look["relations"]["speaker"] = "red"
+    (tmp_path / "presentation.yaml").write_text(yaml.safe_dump(look), encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        load_schema(tmp_path / "annotation.yaml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'presentation.yaml'}: colours ['red']: use #rrggbb; colours shared by two labels: ['#e6194b'];"
+        " give every label its own; hotkeys ['u']: use one lower-case letter or digit, not ['u'];"
+        " hotkeys shared by two labels: ['p']; give every label its own;"
+        " label 'Ghost' is not in annotation.yaml; remove its entry"
+    )

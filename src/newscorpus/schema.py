@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -19,8 +19,9 @@ import yaml
 
 from newscorpus.errors import SchemaError
 
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
-VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# Matched against the whole string (fullmatch): `$` would let a final newline through.
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?")
+VERSION_PATTERN = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 # The Label Studio control names. They are part of the export format the
 # converter reads, so they are fixed here rather than in the YAML.
@@ -35,10 +36,15 @@ TEXT_OBJECT = "text"
 REGION_KINDS = (ENTITY_CONTROL, EVENT_CONTROL, QUOTE_CONTROL, CUE_CONTROL)
 CONFIGS = ("documents", "entities", "events", "quotes")
 
-_PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9",
-)  # fmt: skip
+PRESENTATION_FILE = "presentation.yaml"  # colours and hotkeys, beside annotation.yaml
+HOTKEY_PATTERN = re.compile(r"^[a-z0-9]$")
+COLOUR_PATTERN = re.compile(r"^#[0-9a-f]{6}$")
+RESERVED_HOTKEYS = frozenset("u")  # Label Studio's own single keys (u: unselect the region)
+UNSTYLED_COLOUR = "#bfbfbf"  # a label not yet in presentation.yaml
+_STICKY = (
+    "position: sticky; top: 0; z-index: 10; background: #ffffff; padding-bottom: 4px; border-bottom: 1px solid #d9d9d9"
+)
+_ROW = "display: flex; flex-wrap: wrap; column-gap: 24px; align-items: flex-start"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,15 @@ class RelationKind:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """How labels look in Label Studio (schemas/presentation.yaml); reaches no release."""
+
+    hotkeys: dict[str, str] = field(default_factory=dict)  # label -> key
+    colours: dict[str, str] = field(default_factory=dict)  # label -> #rrggbb
+    relation_colours: dict[str, str] = field(default_factory=dict)  # relation label -> #rrggbb
+
+
+@dataclass(frozen=True)
 class AnnotationSchema:
     schema_version: str
     guideline_version: str
@@ -66,6 +81,7 @@ class AnnotationSchema:
     event_types: dict[str, EventType]
     quote_kinds: dict[str, str]
     relations: dict[str, RelationKind]
+    presentation: Presentation = field(default_factory=Presentation, compare=False)
 
     @cached_property
     def roles(self) -> tuple[str, ...]:
@@ -157,19 +173,23 @@ class AnnotationSchema:
 
     # -- Label Studio --------------------------------------------------------
     def label_config(self) -> str:
-        """The Label Studio labeling config (XML) for this schema."""
-        colour = iter(_PALETTE * 4)
-        out = ["<View>", f"  <!-- Generated from schemas/annotation.yaml {self.schema_version}; do not edit. -->"]
-        out.append('  <Header value="$doc_id"/>')
-        out += _labels(ENTITY_CONTROL, self.entity_types, colour, "Entities")
-        out += _labels(EVENT_CONTROL, {k: v.description for k, v in self.event_types.items()}, colour, "Events")
-        out += _labels(QUOTE_CONTROL, self.quote_kinds, colour, "Quotes")
-        out += _labels(CUE_CONTROL, {CUE_LABEL: "the words that introduce a quote"}, colour, None)
-        out.append(f'  <Text name="{TEXT_OBJECT}" value="$text" granularity="symbol"/>')
+        """The Label Studio labeling config (XML): labels and per-region choices above the text, kept in view."""
+        look = self.presentation
+        out = ["<View>", f"  <!-- Generated from schemas/annotation.yaml {self.schema_version}"]
+        out[-1] += f" and schemas/{PRESENTATION_FILE}; do not edit. -->"
+        out += ['  <Header value="$doc_id"/>', f'  <View style="{_STICKY}">', f'    <View style="{_ROW}">']
+        out += _labels(ENTITY_CONTROL, self.entity_types, look, "Entities")
+        out += _labels(EVENT_CONTROL, {k: v.description for k, v in self.event_types.items()}, look, "Events")
+        out += _labels(QUOTE_CONTROL, self.quote_kinds, look, "Quotes")
+        out += _labels(CUE_CONTROL, {CUE_LABEL: "the words that introduce a quote"}, look, "Cue")
+        out += ["    </View>", f'    <View style="{_ROW}">']
         out += _choices(MENTION_TYPE_CONTROL, self.mention_types, "Mention type", self.entity_types)
         out += _choices(REALIS_CONTROL, self.realis, "Realis", self.event_types)
-        out.append("  <Relations>")
-        out += [f"    <Relation value={quoteattr(label)}/>" for label in self.relation_kinds]
+        out += ["    </View>", "  </View>", f'  <Text name="{TEXT_OBJECT}" value="$text" granularity="symbol"/>']
+        out.append('  <Relations choice="single">')  # speaker, cue, coref, then the roles
+        for label in self.relation_kinds:
+            colour = look.relation_colours.get(label, UNSTYLED_COLOUR)
+            out.append(f'    <Relation value={quoteattr(label)} background="{colour}"/>')
         out += ["  </Relations>", "</View>"]
         return "\n".join(out) + "\n"
 
@@ -222,26 +242,66 @@ def _with_features(arrow: pa.Schema, schema_version: str) -> pa.Schema:
     )
 
 
-def _labels(control: str, labels: dict[str, str], colour, header: str | None) -> list[str]:
-    out = [f'  <Header value={quoteattr(header)} size="6"/>'] if header else []
-    out.append(f'  <Labels name="{control}" toName="{TEXT_OBJECT}" showInline="true">')
+def _labels(control: str, labels: dict[str, str], look: Presentation, header: str) -> list[str]:
+    out = ["      <View>", f'        <Header value={quoteattr(header)} size="6"/>']
+    out.append(f'        <Labels name="{control}" toName="{TEXT_OBJECT}" showInline="true">')
     for value, hint in labels.items():
-        out.append(f'    <Label value={quoteattr(value)} background="{next(colour)}" hint={quoteattr(hint)}/>')
-    out.append("  </Labels>")
-    return out
+        key = f' hotkey="{look.hotkeys[value]}"' if value in look.hotkeys else ""
+        colour = look.colours.get(value, UNSTYLED_COLOUR)
+        out.append(f'          <Label value={quoteattr(value)} background="{colour}"{key} hint={quoteattr(hint)}/>')
+    return [*out, "        </Labels>", "      </View>"]
 
 
 def _choices(control: str, choices: dict[str, str], title: str, when_labels) -> list[str]:
     when = ",".join(when_labels)
     out = [
-        f'  <Choices name="{control}" toName="{TEXT_OBJECT}" perRegion="true" choice="single-radio"'
+        f'      <Choices name="{control}" toName="{TEXT_OBJECT}" perRegion="true" choice="single-radio"'
         f' required="true" requiredMessage="Every region needs a {title.lower()}."'
         f' showInline="true" visibleWhen="region-selected" whenLabelValue="{when}">',
-        f'    <Header value={quoteattr(title)} size="6"/>',
+        f'        <Header value={quoteattr(title)} size="6"/>',
     ]
-    out += [f"    <Choice value={quoteattr(value)} hint={quoteattr(hint)}/>" for value, hint in choices.items()]
-    out.append("  </Choices>")
+    out += [f"        <Choice value={quoteattr(value)} hint={quoteattr(hint)}/>" for value, hint in choices.items()]
+    out.append("      </Choices>")
     return out
+
+
+def load_presentation(path: Path, labels: list[str], relations: list[str]) -> Presentation:
+    """Read and check schemas/presentation.yaml (colours and hotkeys); none there: no styling."""
+    if not path.is_file():
+        return Presentation()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: not valid YAML: {exc}") from None
+    problems: list[str] = []
+    styles = raw.get("labels") if isinstance(raw, dict) else None
+    relation_colours = raw.get("relations") if isinstance(raw, dict) else None
+    if not isinstance(styles, dict) or not isinstance(relation_colours, dict):
+        raise SchemaError(f"{path}: expected the mappings 'labels' and 'relations'")
+    hotkeys, colours = {}, {}
+    for label, style in styles.items():
+        if label not in labels:
+            problems.append(f"label {label!r} is not in annotation.yaml; remove its entry")
+        elif not isinstance(style, dict) or set(style) != {"hotkey", "colour"}:
+            problems.append(f"label {label}: expected {{hotkey: ..., colour: ...}}")
+        else:
+            hotkeys[label], colours[label] = str(style["hotkey"]), str(style["colour"]).lower()
+    for label in set(relation_colours) - set(relations):
+        problems.append(f"relation {label!r} is not in annotation.yaml; remove its entry")
+    relation_colours = {k: str(v).lower() for k, v in relation_colours.items() if k in relations}
+    bad_keys = sorted(k for k in hotkeys.values() if not HOTKEY_PATTERN.match(k) or k in RESERVED_HOTKEYS)
+    bad_colours = sorted(c for c in [*colours.values(), *relation_colours.values()] if not COLOUR_PATTERN.match(c))
+    for what, values in (("hotkeys", list(hotkeys.values())), ("colours", list(colours.values()))):
+        shared = sorted({v for v in values if values.count(v) > 1})
+        if shared:
+            problems.append(f"{what} shared by two labels: {shared}; give every label its own")
+    if bad_keys:
+        problems.append(f"hotkeys {bad_keys}: use one lower-case letter or digit, not {sorted(RESERVED_HOTKEYS)}")
+    if bad_colours:
+        problems.append(f"colours {bad_colours}: use #rrggbb")
+    if problems:
+        raise SchemaError(f"{path}: " + "; ".join(sorted(problems)))
+    return Presentation(hotkeys, colours, relation_colours)
 
 
 # -- loading ---------------------------------------------------------------
@@ -265,12 +325,12 @@ def load_schema(path: Path) -> AnnotationSchema:
             problems.append(f"'{key}' must be a non-empty mapping")
             return {}
         for name in value:
-            if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
                 problems.append(f"'{key}': name {name!r} must match {NAME_PATTERN.pattern}")
         return value
 
     for key in ("schema_version", "guideline_version"):
-        if not VERSION_PATTERN.match(str(raw.get(key, ""))):
+        if not VERSION_PATTERN.fullmatch(str(raw.get(key, ""))):
             problems.append(f"'{key}' must be a version X.Y.Z, got {raw.get(key)!r}")
     entity_types = {k: str(v) for k, v in section("entity_types").items()}
     mention_types = {k: str(v) for k, v in section("mention_types").items()}
@@ -282,7 +342,7 @@ def load_schema(path: Path) -> AnnotationSchema:
         if not isinstance(roles, list) or not roles or len(set(roles)) != len(roles):
             problems.append(f"event type {name}: 'roles' must be a non-empty list without repeats")
             continue
-        bad = [r for r in roles if not isinstance(r, str) or not NAME_PATTERN.match(r)]
+        bad = [r for r in roles if not isinstance(r, str) or not NAME_PATTERN.fullmatch(r)]
         if bad:
             problems.append(f"event type {name}: role names {bad} must match {NAME_PATTERN.pattern}")
         event_types[name] = EventType(name, str(spec.get("description", "")), tuple(roles))
@@ -302,6 +362,8 @@ def load_schema(path: Path) -> AnnotationSchema:
         problems.append(f"relation labels that are also roles: {role_clash}")
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))
+    relation_labels = [*relations, *(r for e in event_types.values() for r in e.roles)]
+    presentation = load_presentation(path.with_name(PRESENTATION_FILE), labels, relation_labels)
     return AnnotationSchema(
         schema_version=str(raw["schema_version"]),
         guideline_version=str(raw["guideline_version"]),
@@ -312,4 +374,5 @@ def load_schema(path: Path) -> AnnotationSchema:
         event_types=event_types,
         quote_kinds=quote_kinds,
         relations=relations,
+        presentation=presentation,
     )
