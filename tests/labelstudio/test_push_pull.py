@@ -33,7 +33,8 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
     assert (code, err) == (0, "")
     project_id = int(re.match(r"created project (\d+) ", out).group(1))
     assert out == (
-        f"created project {project_id} ('{title}') with the labeling config of the schema\n"
+        f"created project {project_id} ('{title}') with the labeling config of the schema and"
+        " annotation/GUIDELINES.md as instructions\n"
         f"imported 1 new task(s) into project {project_id} ('{title}'), 1 with pre-annotations"
         f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
     )
@@ -80,6 +81,33 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
         ("“We offer our uncond", "Dmitry Peskov"),
     ]
     assert ls_env.token not in out
+
+
+def test_push_keeps_the_instructions_in_step_with_the_guidelines(tmp_path, ls_env, capsys):
+    root = copy_project(tmp_path / "repo").root
+    title = new_title()
+    code, out, _ = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    project_id = int(re.match(r"created project (\d+) ", out).group(1))
+    client = ls_env.client()
+    project = client.projects.get(id=project_id)
+    assert project.show_instruction is True
+    assert "<h1>newscorpus annotation guidelines</h1>" in project.expert_instruction
+    assert "<th>relation label</th>" in project.expert_instruction  # tables render
+    guidelines = root / "annotation" / "GUIDELINES.md"
+    guidelines.write_text(guidelines.read_text("utf-8") + "\nA new rule <script>alert(1)</script>.\n", "utf-8")
+    code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, err) == (0, "")
+    assert (
+        out.splitlines()[0]
+        == f"updated the instructions of project {project_id} ('{title}') to annotation/GUIDELINES.md"
+    )
+    instructions = client.projects.get(id=project_id).expert_instruction
+    assert "A new rule &lt;script&gt;alert(1)&lt;/script&gt;." in instructions and "<script>" not in instructions
+    code, out, _ = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    assert (code, out) == (
+        0,
+        f"nothing to import: all 1 article(s) of seeds/ are already tasks of project {project_id} ('{title}')\n",
+    )
 
 
 def test_pull_stores_the_export_untouched_and_never_overwrites(tmp_path, ls_env, capsys):

@@ -1,9 +1,10 @@
 """`newscorpus annotate push` and `pull`: articles into a Label Studio project, its export back.
 
 push creates or updates the project from the schema (refusing a config change that would
-orphan existing work) and imports every article that is not yet a task, with checked
-pre-annotations. pull stores the project's native JSON export untouched in annotation/exports/.
-Nothing is written to disk until a complete export is in memory.
+orphan existing work), keeps its instructions in step with annotation/GUIDELINES.md, and
+imports every article that is not yet a task, with checked pre-annotations. pull stores the
+project's native JSON export untouched in annotation/exports/. Nothing is written to disk
+until a complete export is in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from newscorpus.labelstudio.client import (
     translated,
 )
 from newscorpus.labelstudio.exports import store_export
+from newscorpus.labelstudio.instructions import GUIDELINES, instructions_html
 from newscorpus.project import Project
 
 IMPORT_BATCH = 200  # tasks per import request
@@ -41,6 +43,7 @@ class PushResult:
     title: str
     created: bool = False
     config_updated: bool = False
+    instructions_updated: bool = False
     imported: list[str] = field(default_factory=list)
     already_tasks: int = 0
     predictions: int = 0
@@ -54,9 +57,11 @@ class PushResult:
         where = f"project {self.project_id} ({self.title!r})"
         out = []
         if self.created:
-            out.append(f"created {where} with the labeling config of the schema")
-        elif self.config_updated:
+            out.append(f"created {where} with the labeling config of the schema and {GUIDELINES} as instructions")
+        if self.config_updated:
             out.append(f"updated the labeling config of {where} to the schema's")
+        if self.instructions_updated:
+            out.append(f"updated the instructions of {where} to {GUIDELINES}")
         if self.imported:
             out.append(
                 f"imported {len(self.imported)} new task(s) into {where}, {self.predictions} with pre-annotations"
@@ -109,6 +114,7 @@ def push(
 
     schema = project.schema
     config = _checked_label_config(project)
+    instructions = instructions_html(project)
     articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     client = connect(connection)
     existing = find_project(client, connection, title, project_id)
@@ -137,6 +143,8 @@ def push(
                 label_config=config,
                 model_version=preannotate.MODEL_VERSION,
                 description=_description(schema),
+                expert_instruction=instructions,
+                show_instruction=True,
             )
         result = PushResult(created.id, title, created=True)
     else:
@@ -146,6 +154,10 @@ def push(
             with translated(connection, f"update the labeling config of project {existing.id}"):
                 client.projects.update(id=existing.id, label_config=config)
             result.config_updated = True
+        if existing.expert_instruction != instructions or not existing.show_instruction:
+            with translated(connection, f"update the instructions of project {existing.id}"):
+                client.projects.update(id=existing.id, expert_instruction=instructions, show_instruction=True)
+            result.instructions_updated = True
 
     for start in range(0, len(new), IMPORT_BATCH):
         batch = [_task(a, predictions.get(a.doc_id)) for a in new[start : start + IMPORT_BATCH]]
