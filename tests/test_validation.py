@@ -20,7 +20,7 @@ from newscorpus.build.builder import build_release
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, load_schema
-from newscorpus.validation.pandas_engine import run_chunks, validate_tables
+from newscorpus.validation.pandas_engine import run_chunks, validate_release, validate_tables
 from newscorpus.validation.suites import ALL_SUITES, VALIDATION_DIR, validation_files
 from newscorpus.validation.views import ViewBuilder
 from tests.helpers import REPO, SEED_ID, copy_project, data_file, tree_bytes
@@ -175,6 +175,21 @@ def test_a_failing_release_exits_1_with_each_failure(tmp_path):
           (The file's size is the one in manifest.json.)
         """)
     assert result.stderr == "error: v0.1.0 fails validation (3 of 152)\n"
+
+
+def test_validations_one_after_another_do_not_leak_into_each_other(tmp_path):
+    # The pandas engine keeps one Great Expectations context for the process: no result, batch
+    # or metric of one run may reach the next.
+    broken = tmp_path / "v0.1.0"
+    shutil.copytree(COMMITTED, broken)
+    (broken / "README.md").write_text("edited", encoding="utf-8")
+    project = Project(REPO)
+    first = validate_release(project, broken)
+    good = validate_release(project, COMMITTED)
+    again = validate_release(project, broken)
+    assert [o.check for o in first.failures] == ["manifest.files.sha256_matches", "manifest.files.bytes_match"]
+    assert good.success and not good.failures
+    assert again.report() == first.report()
 
 
 def test_a_release_of_another_schema_major_version_is_refused(tmp_path):

@@ -106,6 +106,8 @@ def _deferred(builder: ViewBuilder, name: str) -> Callable[[], pa.Table]:
 class PandasEngine(Engine):
     """Each view converted to one pandas DataFrame at a time; memory handed back between runs."""
 
+    shares_context = True  # nothing of a run stays in the context (see after_suite)
+
     def data_source(self, context) -> object:
         return context.data_sources.add_pandas(suites.DATASOURCE_NAME)
 

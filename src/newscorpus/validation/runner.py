@@ -10,6 +10,7 @@ and what to free between runs. `pandas_engine` and `spark_engine` are the two en
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from importlib.metadata import version as installed_version
@@ -42,6 +43,8 @@ class Engine:
     # Run each suite for its verdicts alone first, and again with details only for the failing
     # expectations: worth it where every detail is a query of its own (Spark).
     verdict_first = False
+    # May one context (suites registered, results not kept) serve every run of the process?
+    shares_context = False
 
     def data_source(self, context) -> object:
         raise NotImplementedError
@@ -84,8 +87,7 @@ def run(
     """
     definitions = load_definitions(project)
     gx = import_great_expectations()
-    context = make_context(gx, data_docs)
-    checkpoint = register(gx, context, definitions, engine.data_source(context))
+    context, checkpoint = _context(gx, engine, definitions, data_docs)
     dates = {"today": (today or dt.date.today()).isoformat()}
     run_id = gx.RunIdentifier(run_name=subject)
     parts: dict[str, list[SuiteResult]] = {}
@@ -113,6 +115,10 @@ def run(
         engine.after_chunk()
     if data_docs is not None:
         context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    else:  # the results are read above; a context kept for the next run must not pile them up
+        store = context.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
     order = [d.name for d in checkpoint.validation_definitions if d.name in parts]
     return Validation(subject, installed_version(ENGINE), tuple(_add_up(parts[name]) for name in order))
 
@@ -130,6 +136,27 @@ def check_schema_version(release: str, built_with: str | None, project: Project)
             f"{release} was built with schema {built_with}, these suites are for schema {current}:"
             f" validate it from a checkout of schema {built_with.split('.')[0]}.x at or after {built_with}"
         )
+
+
+# (engine, suites) -> (context, checkpoint): a context with its suites registered takes ~1 s to
+# make, and a process that validates many releases (the tests, a benchmark) uses the same few.
+_CONTEXTS: dict[tuple[str, str], tuple[object, object]] = {}
+_KEPT_CONTEXTS = 2
+
+
+def _context(gx, engine: Engine, definitions: dict, data_docs: Path | None) -> tuple[object, object]:
+    """A context with the suites registered with the engine's data source: made anew for Data Docs
+    (built from the context's own results) or an engine that cannot share one; else reused."""
+    if data_docs is not None or not engine.shares_context:
+        context = make_context(gx, data_docs)
+        return context, register(gx, context, definitions, engine.data_source(context))
+    key = (type(engine).__name__, json.dumps(definitions, sort_keys=True))
+    if key not in _CONTEXTS:
+        while len(_CONTEXTS) >= _KEPT_CONTEXTS:
+            del _CONTEXTS[next(iter(_CONTEXTS))]
+        context = make_context(gx, None)
+        _CONTEXTS[key] = (context, register(gx, context, definitions, engine.data_source(context)))
+    return _CONTEXTS[key]
 
 
 def _results(gx, engine: Engine, definition, suite: dict, frame, parameters, details, run_id, data_docs) -> list:
