@@ -174,6 +174,8 @@ def test_choices_stand_with_the_labels_before_the_text_and_relations_are_ordered
     assert relations.get("choice") == "single"
     assert all(el.get("background") for el in relations.iter("Relation"))
     assert len({el.get("background") for el in relations.iter("Relation")}) == len(values)
+    for el in relations.iter("Relation"):  # the menu writes dark text on the colour
+        assert _lab(el.get("background"))[0] >= 75, el.get("value")
 
 
 def test_hotkeys_stay_put_when_a_label_is_added(tmp_path):
