@@ -5,33 +5,63 @@ Part of the release format: imports `errors`, `schema`, `files` and `release.man
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from newscorpus.files import file_digest
-from newscorpus.release.manifest import MANIFEST_NAME, read_manifest
+from newscorpus.release.manifest import MANIFEST_NAME, checked_outputs, file_problem, read_manifest
 from newscorpus.schema import CONFIGS
 
 
 def verify(release: Path) -> list[str]:
-    """Every output file named in the manifest exists with its sha256 and size; no extra file. Returns problems."""
+    """Every output file named in the manifest exists with its sha256 and size; no extra file. Returns problems.
+
+    A manifest that is malformed, or names a path outside the release, is a ReleaseError
+    (`checked_outputs`); a listed file that is missing, special (a FIFO, a folder, a dangling
+    symlink) or unreadable is a problem, and is never opened in a way that could block.
+    """
     manifest = read_manifest(release)
+    outputs = checked_outputs(release, manifest)
     problems = []
-    listed = {entry["path"] for entry in manifest.get("outputs", [])}
-    for entry in manifest.get("outputs", []):
-        path = release / entry["path"]
-        if not path.is_file():
-            problems.append(f"{entry['path']}: missing")
-            continue
+    for entry in outputs:
+        name = entry["path"]
+        if (problem := file_problem(release / name)) is None:
+            problem = _content_problem(release / name, entry)
+        if problem is not None:
+            problems.append(f"{name}: {problem}")
+    return problems + _unlisted(release, {entry["path"] for entry in outputs})
+
+
+def _content_problem(path: Path, entry: dict) -> str | None:
+    try:
         size, digest = file_digest(path)
-        if digest != entry["sha256"] or size != entry["bytes"]:
-            problems.append(f"{entry['path']}: sha256 differs from the manifest (the file was changed or corrupted)")
-    extra = sorted(
-        p.relative_to(release).as_posix()
-        for p in release.rglob("*")
-        if p.is_file() and p.name != MANIFEST_NAME and p.relative_to(release).as_posix() not in listed
-    )
-    problems += [f"{name}: not in the manifest" for name in extra]
-    return problems
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if size != entry["bytes"]:
+        text = f"bytes {entry['bytes']} in the manifest, the file has {size}"
+        if digest == entry["sha256"]:
+            return text + " although its sha256 matches (the manifest's size was edited)"
+        return text + " (the file was changed or corrupted)"
+    if digest != entry["sha256"]:
+        return "sha256 differs from the manifest (the file was changed or corrupted)"
+    return None
+
+
+def _unlisted(release: Path, listed: set[str]) -> list[str]:
+    """Everything in the release but folders (files, symlinks, FIFOs) that is not listed; symlinks are not followed."""
+    found = []
+
+    def unreadable(error: OSError) -> None:
+        name = Path(error.filename).relative_to(release).as_posix()
+        found.append(f"{name}: a folder that cannot be listed ({error.strerror})")
+
+    for folder, folders, files in os.walk(release, onerror=unreadable):
+        here = Path(folder)
+        for name in files + [f for f in folders if (here / f).is_symlink()]:
+            relative = (here / name).relative_to(release).as_posix()
+            if relative != MANIFEST_NAME and relative not in listed:
+                found.append(f"{relative}: not in the manifest")
+    return sorted(found)
 
 
 def summarize(release: Path) -> list[str]:
