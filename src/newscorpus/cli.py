@@ -198,7 +198,11 @@ def _verify(args, project: Project) -> int:
 def _reproduce(args, project: Project) -> int:
     result = reproduce(project, args.release)
     for name in result.changed_inputs:
-        print(f"input changed since the release: {name}")
+        if name in result.substituted:
+            print(f"input changed since the release: {name}; {result.substituted[name]}: rebuilt with today's")
+        else:
+            commit = result.from_history[name][:12]
+            print(f"input changed since the release: {name}; rebuilt with its released version (commit {commit})")
     for name in result.different:
         print(f"differs: {name}", file=sys.stderr)
     if result.different:
