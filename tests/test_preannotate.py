@@ -32,9 +32,35 @@ def summary(text: str, names: dict[str, str] | None = None):
     entities = sorted(
         (v["text"], v["labels"][0], choices[rid])
         for rid, v in regions.items()
-        if v["labels"][0] not in ("direct", "cue")
+        if v["labels"][0] not in ("direct", "indirect", "mixed", "cue")
     )
     return quotes, entities
+
+
+def reported(text: str, names: dict[str, str] | None = None):
+    """(kind, quote, cue, speaker) of the indirect and mixed quotes of a pre-annotation."""
+    result = preannotate(text, names or {})
+    regions = {r["id"]: r["value"] for r in result if r["type"] == "labels"}
+    links: dict[str, dict[str, str]] = {}
+    for r in result:
+        if r["type"] == "relation":
+            links.setdefault(r["from_id"], {})[r["labels"][0]] = regions[r["to_id"]]["text"]
+    return [
+        (v["labels"][0], v["text"], links.get(rid, {}).get("cue"), links.get(rid, {}).get("speaker"))
+        for rid, v in regions.items()
+        if v["labels"][0] in ("indirect", "mixed")
+    ]
+
+
+def corefs(text: str, names: dict[str, str] | None = None):
+    """(mention, antecedent) pairs of the coref relations of a pre-annotation."""
+    result = preannotate(text, names or {})
+    regions = {r["id"]: r["value"]["text"] for r in result if r["type"] == "labels"}
+    return [
+        (regions[r["from_id"]], regions[r["to_id"]])
+        for r in result
+        if r["type"] == "relation" and r["labels"] == ["coref"]
+    ]
 
 
 def test_curly_quotes_cue_after_and_before_with_name_and_pronoun():
@@ -69,9 +95,61 @@ def test_known_person_name_is_preferred_over_an_organisation_before_the_cue():
     assert entities == [("Dmitry Peskov", "PERSON", "NAM"), ("Kremlin", "ORG", "NAM")]
 
 
-def test_scare_quotes_and_embedded_fragments_are_left_alone():
-    text = "Peskov warned of “provocative actions” and expressed “concern” about it."
-    assert summary(text) == ([], [])
+def test_scare_quotes_are_left_alone():
+    text = "The so-called “provocative actions” were discussed at length."
+    assert summary(text) == ([], []) and reported(text) == []
+
+
+def test_mixed_quotes_start_at_the_fragment_after_the_cues_own_words():
+    text = (
+        "Peskov warned of “provocative actions” that would hurt Serbs, and expressed the Kremlin’s “concern” about it."
+    )
+    assert reported(text, {"Peskov": "PERSON", "Kremlin": "ORG", "Serbs": "NORP"}) == [
+        ("mixed", "“provocative actions” that would hurt Serbs", "warned", "Peskov"),
+        ("mixed", "“concern” about it", "expressed", "Peskov"),
+    ]
+
+
+def test_a_single_quoted_word_after_called_is_a_mixed_quote():
+    text = "Mayor Ana Đurić called the blockade “unnecessary.” Nobody answered."
+    assert reported(text) == [("mixed", "the blockade “unnecessary.”", "called", "Ana Đurić")]
+
+
+def test_indirect_quotes_after_that_or_a_reporting_clause():
+    text = (
+        "NATO peacekeepers insisted that ethnic Albanian mayors leave northern Kosovo.\n\n"
+        "Jörg Müller told reporters that the talks had failed again.\n\n"
+        "She said the border would stay closed."
+    )
+    names = {"NATO": "ORG", "Albanian": "NORP", "northern Kosovo": "LOC"}
+    assert reported(text, names) == [
+        ("indirect", "ethnic Albanian mayors leave northern Kosovo", "insisted", "NATO peacekeepers"),
+        ("indirect", "the talks had failed again", "told", "Jörg Müller"),
+        ("indirect", "the border would stay closed", "said", "She"),
+    ]
+
+
+def test_a_cue_after_a_direct_quote_is_no_indirect_quote():
+    text = '"We are ready," said Jörg Müller of the OSCE.'
+    assert reported(text) == []
+
+
+def test_mentions_are_maximal():
+    text = "NATO-led forces and NATO peacekeepers met Albanian officials and ethnic Albanian mayors; NATO agreed."
+    _, entities = summary(text, {"NATO": "ORG", "Albanian": "NORP"})
+    assert entities == [
+        ("Albanian officials", "PERSON", "NOM"),
+        ("NATO", "ORG", "NAM"),
+        ("NATO peacekeepers", "ORG", "NOM"),
+        ("NATO-led forces", "ORG", "NOM"),
+        ("ethnic Albanian mayors", "PERSON", "NOM"),
+    ]
+
+
+def test_a_pronoun_speaker_corefers_with_the_nearest_person_and_names_repeat():
+    text = "Ana Đurić met Jörg Müller in Pristina. “We agree,” he told RTS. She added: “Never.” Pristina was calm."
+    names = {"Ana Đurić": "PERSON", "Jörg Müller": "PERSON", "Pristina": "GPE", "RTS": "ORG"}
+    assert corefs(text, names) == [("he", "Jörg Müller"), ("She", "Jörg Müller"), ("Pristina", "Pristina")]
 
 
 def test_a_long_quote_without_a_cue_is_still_proposed():

@@ -3,8 +3,17 @@
 What it proposes:
 - direct quotes between quotation marks (“…”, „…“, «…», "…"), with the cue verb that
   introduces them ("told", "added", ...) and the nearby speaker (a known name, a capitalised
-  name, or a pronoun such as "He"), linked by `cue` and `speaker` relations;
-- entity mentions of names already annotated in the corpus (NAM mentions), with their type.
+  name, a group such as "Serb officials", or a pronoun such as "He"), linked by `cue` and
+  `speaker` relations;
+- indirect quotes (the clause after "insisted that", "told reporters that", "said") and mixed
+  quotes (a quoted fragment after the cue's own words: "warned of “...” that ...", "called the
+  blockade “unnecessary.”"), with cue and speaker (rules in `prerules`);
+- entity mentions of names already annotated in the corpus (NAM mentions), with their type,
+  maximal: a name inside a larger proposed mention ("[Albanian officials]", "[NATO-led
+  forces]") is not proposed alone;
+- coreference: a pronoun speaker ("He added") to the nearest preceding proposed person name,
+  and a repeated name (not a group: NORP chains depend on which group is meant) to its
+  nearest earlier occurrence.
 
 Every prediction is checked twice before import: against the labeling config with
 label_studio_sdk's LabelInterface, and with the converter's own checks (regions.convert_result),
@@ -21,6 +30,17 @@ from newscorpus import schema as S
 from newscorpus.errors import InputError, Location, Problem
 from newscorpus.ingest import Article
 from newscorpus.labelstudio.exports import export_paths, read_annotations
+from newscorpus.labelstudio.prerules import (
+    CLAUSE_END,
+    CUE,
+    QUOTE_MARKS,
+    SPEAKER_PRONOUNS,
+    TITLE_WORDS,
+    WORD,
+    Span,
+    group_mentions,
+    reported_quotes,
+)
 from newscorpus.labelstudio.regions import convert_result
 from newscorpus.labelstudio.results import labelled_span, relation, span_choice
 from newscorpus.project import Project
@@ -29,94 +49,15 @@ from newscorpus.release.shards import read_config
 from newscorpus.schema import AnnotationSchema
 
 # Bump when the rules change: Label Studio shows annotators which version proposed what.
-MODEL_VERSION = "newscorpus-rules-1"
+MODEL_VERSION = "newscorpus-rules-2"
 
-QUOTE_MARKS = {"“": "”", "„": "“", "«": "»", '"': '"'}
-CUE_VERBS = [
-    "said",
-    "says",
-    "say",
-    "told",
-    "tells",
-    "added",
-    "adds",
-    "stressed",
-    "stressing",
-    "stresses",
-    "warned",
-    "warns",
-    "insisted",
-    "insists",
-    "stated",
-    "states",
-    "noted",
-    "notes",
-    "explained",
-    "explains",
-    "declared",
-    "declares",
-    "asked",
-    "asks",
-    "replied",
-    "replies",
-    "wrote",
-    "writes",
-    "claimed",
-    "claims",
-    "argued",
-    "argues",
-    "announced",
-    "announces",
-    "urged",
-    "urges",
-    "continued",
-    "concluded",
-]
-SPEAKER_PRONOUNS = ("He", "She", "They", "he", "she", "they")
-# Words of a title before a name ("Defense Minister Milos Vucevic"): the name starts after the last one.
-TITLE_WORDS = frozenset(
-    [
-        "Minister",
-        "President",
-        "Prime",
-        "Secretary",
-        "General",
-        "Spokesman",
-        "Spokeswoman",
-        "Mayor",
-        "Governor",
-        "Senator",
-        "Chief",
-        "Director",
-        "Chairman",
-        "Chairwoman",
-        "Commander",
-        "Ambassador",
-        "Deputy",
-        "Premier",
-        "Chancellor",
-        "King",
-        "Queen",
-        "Pope",
-        "Dr",
-        "Mr",
-        "Mrs",
-        "Ms",
-    ]
-)
 MIN_WORDS_WITHOUT_CUE = 3  # a shorter quoted phrase without a cue is usually a scare quote, not speech
 MAX_WORDS_CUE_TO_QUOTE = 3  # "told reporters: “...": words allowed between a cue before a quote and the quote
 MAX_WORDS_QUOTE_TO_CUE = 6  # "“...,” Serbian Defense Minister Milos Vucevic told": words between a quote and its cue
+NO_NAME_COREF = frozenset(["NORP"])  # "Serbs" and "Serbs" are often two groups (guidelines 4)
 
-_WORD = re.compile(r"[^\W_][\w’'-]*")
-_CUE = re.compile(r"(?<!\w)(" + "|".join(CUE_VERBS) + r")(?!\w)")
-_CLAUSE_END = re.compile(r"[.!?;]\s|\n")
-
-
-@dataclass(frozen=True)
-class _Span:
-    start: int
-    end: int
+_WORD, _CUE, _CLAUSE_END = WORD, CUE, CLAUSE_END
+_Span = Span
 
 
 class _Regions:
@@ -168,23 +109,66 @@ class _Regions:
 def preannotate(text: str, names: dict[str, str]) -> list[dict]:
     """A Label Studio `result` list for `text`. `names` maps known names to their entity type."""
     regions = _Regions(text)
-    for span, entity_type in _known_mentions(text, names):
-        regions.entity(span, entity_type, "NAM")
+    known = _known_mentions(text, names)
+    groups = group_mentions(text, known)
+    for span, entity_type in _maximal([*groups, *known]):
+        regions.entity(span, entity_type, "NOM" if (span, entity_type) in groups else "NAM")
+    mixed = reported_quotes(text, [], kinds=("mixed",))
+    direct = []
     for quote in _quotes(text):
+        if any(m.start < quote.end and quote.start < m.end for m, _, _ in mixed):
+            continue  # the quoted fragment of a mixed quote
         cue = _cue_after(text, quote) or _cue_before(text, quote)
         words = len(_WORD.findall(text[quote.start : quote.end]))
         if cue is None and words < MIN_WORDS_WITHOUT_CUE:
             continue
-        quote_id = regions.quote(quote, "direct")
+        direct.append((quote, "direct", cue))
+    used_cues = [cue for _, _, cue in direct if cue is not None]
+    indirect = reported_quotes(text, [q for q, _, _ in direct + mixed], kinds=("indirect",))
+    reported = [r for r in mixed + indirect if r[2] not in used_cues]
+    for quote, kind, cue in sorted(direct + reported, key=lambda r: r[0].start):
+        quote_id = regions.quote(quote, kind)
         if cue is None:
             continue
         regions.relation(quote_id, regions.cue(cue), "cue")
-        speaker = _speaker(text, quote, cue, names)
+        speaker = _speaker(text, quote, cue, names, groups, quotes_end_clauses=kind == "direct")
         if speaker is not None:
             span, entity_type, mention_type = speaker
             if (span.start, span.end) in regions.entities or not regions.overlaps_entity(span):
                 regions.relation(quote_id, regions.entity(span, entity_type, mention_type), "speaker")
+    _corefer(regions)
     return regions.result
+
+
+def _maximal(mentions: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
+    """Longest first; a mention inside (or overlapping) a longer one is left out."""
+    kept: list[tuple[Span, str]] = []
+    for span, entity_type in sorted(mentions, key=lambda m: (m[0].start - m[0].end, m[0].start)):
+        if not any(s.start < span.end and span.start < s.end for s, _ in kept):
+            kept.append((span, entity_type))
+    return sorted(kept, key=lambda m: m[0].start)
+
+
+def _corefer(regions: _Regions) -> None:
+    """A pronoun speaker to the nearest preceding person name; a repeated name to its last occurrence."""
+    text = regions.text
+    entities = sorted(
+        (start, end, r["id"], r["value"]["labels"][0])
+        for r in regions.result
+        if r["type"] == "labels" and r["from_name"] == S.ENTITY_CONTROL
+        for start, end in [(r["value"]["start"], r["value"]["end"])]
+    )
+    kinds = {r["id"]: r["value"]["choices"][0] for r in regions.result if r["type"] == "choices"}
+    for i, (start, end, region_id, entity_type) in enumerate(entities):
+        earlier = entities[:i][::-1]
+        if kinds[region_id] == "PRO" and text[start:end].lower() in ("he", "she"):
+            found = [e for e in earlier if e[3] == "PERSON" and kinds[e[2]] == "NAM"]
+        elif kinds[region_id] == "NAM" and entity_type not in NO_NAME_COREF:
+            found = [e for e in earlier if text[e[0] : e[1]] == text[start:end] and e[3] == entity_type]
+        else:
+            continue
+        if found:
+            regions.relation(region_id, found[0][2], "coref")
 
 
 def prediction(text: str, names: dict[str, str]) -> dict:
@@ -277,20 +261,29 @@ def _clause_end(text: str, start: int) -> int:
     return min(ends, default=len(text))
 
 
-def _clause_start(text: str, end: int) -> int:
+def _clause_start(text: str, end: int, quotes_end_clauses: bool = True) -> int:
     starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, end)]
-    starts += [text.rfind(mark, 0, end) + 1 for mark in set(QUOTE_MARKS.values()) if text.rfind(mark, 0, end) >= 0]
+    starts += (
+        []
+        if not quotes_end_clauses
+        else [text.rfind(mark, 0, end) + 1 for mark in set(QUOTE_MARKS.values()) if text.rfind(mark, 0, end) >= 0]
+    )
     return max(starts, default=0)
 
 
-def _speaker(text: str, quote: _Span, cue: _Span, names: dict[str, str]) -> tuple[_Span, str, str] | None:
-    """The speaker nearest the cue in its clause: a known PERSON name, a pronoun or a capitalised name."""
+def _speaker(
+    text: str, quote: _Span, cue: _Span, names: dict[str, str], groups, *, quotes_end_clauses: bool = True
+) -> tuple[_Span, str, str] | None:
+    """The speaker nearest the cue in its clause: a known PERSON name, a group, a pronoun or a capitalised name.
+
+    For a reported quote the clause is the sentence: a quoted fragment before the cue does not end it."""
     if cue.start >= quote.end:  # cue after the quote: speaker between them, or right after the cue
-        before = _candidates(text, quote.end, cue.start, names)
-        after = _candidates(text, cue.end, _clause_end(text, cue.end), names)[:1]
+        before = _candidates(text, quote.end, cue.start, names, groups)
+        after = _candidates(text, cue.end, _clause_end(text, cue.end), names, groups)[:1]
         found = before[-1:] or [c for c in after if c[0].start == _next_word(text, cue.end)]
     else:  # cue before the quote: the last candidate before the cue in its clause
-        found = _candidates(text, _clause_start(text, cue.start), cue.start, names)[-1:]
+        clause_start = _clause_start(text, cue.start, quotes_end_clauses)
+        found = _candidates(text, clause_start, cue.start, names, groups)[-1:]
     return found[0] if found else None
 
 
@@ -299,8 +292,8 @@ def _next_word(text: str, at: int) -> int:
     return match.start() if match else -1
 
 
-def _candidates(text: str, start: int, end: int, names: dict[str, str]) -> list[tuple[_Span, str, str]]:
-    found = []
+def _candidates(text: str, start: int, end: int, names: dict[str, str], groups=()) -> list[tuple[_Span, str, str]]:
+    found = [(span, t, "NOM") for span, t in groups if start <= span.start and span.end <= end]
     known = {(s.start, s.end): t for s, t in _known_mentions(text[:end], names) if s.start >= start}
     for (s, e), entity_type in known.items():
         if entity_type == "PERSON":
