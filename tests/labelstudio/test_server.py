@@ -69,10 +69,16 @@ def test_annotate_serve_runs_until_sigterm(label_studio, tmp_path):
     for name in TEMPLATE_FILES:
         shutil.copy2(TEMPLATE / name, data_dir / name)
     port = free_port()
-    env = {**os.environ, "HOME": str(tmp_path / "home"), "NEWSCORPUS_LABEL_STUDIO_VENV": str(default_venv(REPO))}
-    command = [sys.executable, "-m", "newscorpus.cli", "--root", str(tmp_path), "annotate", "serve"]
+    # The default Label Studio folder of the project, .cache/label-studio/venv: the installed one, linked.
+    (tmp_path / ".cache" / "label-studio").mkdir(parents=True)
+    (tmp_path / ".cache" / "label-studio" / "venv").symlink_to(default_venv(REPO).resolve())
+    env = {k: v for k, v in os.environ.items() if k != "NEWSCORPUS_LABEL_STUDIO_VENV"}
+    env["HOME"] = str(tmp_path / "home")
+    # As the docs write it: from the project's folder, with the default --root (a relative ".").
+    command = [sys.executable, "-m", "newscorpus.cli", "annotate", "serve"]
     serve = subprocess.Popen(
-        [*command, "--port", str(port), "--data-dir", str(data_dir)],
+        [*command, "--port", str(port), "--data-dir", "data"],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -83,6 +89,11 @@ def test_annotate_serve_runs_until_sigterm(label_studio, tmp_path):
         first, second = serve.stdout.readline(), serve.stdout.readline()
         assert first.startswith("starting Label Studio 1.23.2")
         assert second.startswith(f"Label Studio is running at http://127.0.0.1:{port} (pid ")
+        assert f"data {data_dir}," in second and " started in " in second
+        assert second.endswith(
+            f"log in at http://127.0.0.1:{port}/user/login/ (sign up there: the first account"
+            " is the owner); press Ctrl-C to stop it\n"
+        )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
             assert response.status == 200
     finally:

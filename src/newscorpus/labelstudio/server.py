@@ -263,20 +263,25 @@ def serve(root: Path, *, port: int = DEFAULT_PORT, data_dir: Path | None = None)
     """Install Label Studio when missing, start it on 127.0.0.1 and keep it running until Ctrl-C.
 
     LABEL_STUDIO_USERNAME / LABEL_STUDIO_PASSWORD (optional) create the first user without the
-    sign-up page. The access token is never printed: annotators copy theirs from Account & Settings.
+    sign-up page, and LABEL_STUDIO_USER_TOKEN (optional, on the first start of a data folder) sets
+    that user's API token. No secret is printed: annotators copy theirs from Account & Settings.
+    Every path handed to the server is absolute: it runs in its data folder, not in `root`.
     """
-    executable = ensure_installed(default_venv(root), quiet=False)
+    root = root.absolute()
+    executable = ensure_installed(default_venv(root).absolute(), quiet=False)
     settings = ServerSettings(
         executable=executable,
         data_dir=(data_dir or default_data_dir()).resolve(),
         port=port,
         admin_email=os.environ.get("LABEL_STUDIO_USERNAME"),
         admin_password=os.environ.get("LABEL_STUDIO_PASSWORD"),
+        admin_token=os.environ.get("LABEL_STUDIO_USER_TOKEN"),
     )
     log_path = root / ".cache" / "label-studio" / "server.log"
     print(
         f"starting Label Studio {LABEL_STUDIO_VERSION} (first start of a new data folder takes ~30 s) ...", flush=True
     )
+    started = time.monotonic()
     server = start_server(settings, log_path)
     stop = {"requested": False}
 
@@ -284,9 +289,13 @@ def serve(root: Path, *, port: int = DEFAULT_PORT, data_dir: Path | None = None)
         stop["requested"] = True
 
     previous = signal.signal(signal.SIGTERM, request_stop)
+    login = (
+        f" as {settings.admin_email}" if settings.admin_email else " (sign up there: the first account is the owner)"
+    )
     print(
         f"Label Studio is running at {server.url} (pid {server.pid}, data {settings.data_dir},"
-        f" log .cache/label-studio/server.log); press Ctrl-C to stop it",
+        f" log .cache/label-studio/server.log), started in {time.monotonic() - started:.0f} s;"
+        f" log in at {server.url}/user/login/{login}; press Ctrl-C to stop it",
         flush=True,
     )
     try:
