@@ -3,7 +3,9 @@
 Each publish runs the CLI in a subprocess with HF_ENDPOINT pointing at tests/hub_server.py,
 as a user would run it. The server records every request; the tests assert on what the
 client sent (method, path, commit message, files and their bytes, tag) and on what ends
-up on the stand-in Hub. The token is a sentinel that must never be printed.
+up on the stand-in Hub. The token is a sentinel that must never be printed. The two
+releases are validated once for the module (tests/publish_runner.py says how); what the
+gate refuses is tested in test_publish_gate.py.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import base64
 import hashlib
 import json
 import shutil
+from importlib.metadata import version
 
 import pytest
 
 from newscorpus.errors import PublishError
 from newscorpus.publish import check_repo_id
-from tests.helpers import REPO_ID, TOKEN, publish
+from tests.helpers import REPO_ID, TOKEN
 from tests.hub_server import GITATTRIBUTES, FakeHub, git_sha1
+from tests.publish_runner import known_validations, run_publish
 
 API = f"/api/datasets/{REPO_ID}"
 
@@ -33,13 +37,38 @@ def hub():
         yield server
 
 
-def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(hub, two_releases):
+@pytest.fixture(scope="module")
+def publish(two_releases, tmp_path_factory):
+    """Run `newscorpus publish` against a stand-in Hub; the two releases' validations are reused."""
+    validated = known_validations(list(two_releases), tmp_path_factory.mktemp("validated"))
+
+    def run(hub, release, *args, **options):
+        options.setdefault("validated", validated)
+        return run_publish(hub.url, release, *args, **options)
+
+    return run
+
+
+def gate(version: str) -> str:
+    """The line publish prints once the release has passed its gate (hand-checked)."""
+    return (
+        f"checked: files against manifest.json, the card, croissant.json checksums; v{version}: 152 of 152"
+        f" expectations passed in 6 suites (great_expectations {version_of_ge()})"
+    )
+
+
+def version_of_ge() -> str:
+    return version("great_expectations")
+
+
+def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, hub, two_releases):
     release = two_releases[0]
     code, out, err = publish(hub, release)
     assert (code, err) == (0, "")
     repo = hub.repos[("dataset", REPO_ID)]
     oid = repo.tags["v0.1.0"]
     assert out == (
+        f"{gate('0.1.0')}\n"
         f"created dataset repository {REPO_ID}\n"
         f"committed v0.1.0 to main of dataset {REPO_ID}: 10 file(s) added or changed, 0 unchanged, 0 removed:"
         f" {oid[:12]}\n"
@@ -103,7 +132,7 @@ def _initial_commit(repo) -> str:
     return next(c.oid for c in repo.commits.values() if c.message == "initial commit")
 
 
-def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(hub, two_releases):
+def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(publish, hub, two_releases):
     first, second = two_releases
     assert publish(hub, first)[0] == 0
     repo = hub.repos[("dataset", REPO_ID)]
@@ -126,9 +155,11 @@ def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(hub, two
         "manifest.json",
         "quotes/train-00000-of-00001.parquet",
     ]
-    assert out.splitlines()[0] == (
-        f"committed v0.2.0 to main of dataset {REPO_ID}: 8 file(s) added or changed, 2 unchanged, 1 removed: {oid[:12]}"
-    )
+    assert out.splitlines()[:2] == [
+        gate("0.2.0"),
+        f"committed v0.2.0 to main of dataset {REPO_ID}: 8 file(s) added or changed, 2 unchanged, 1 removed:"
+        f" {oid[:12]}",
+    ]
     assert ("POST", "/api/repos/create") not in hub.calls()
     commit = next(r for r in hub.requests if r.path == f"{API}/commit/main").ndjson()
     assert commit[0]["value"]["summary"] == "Release v0.2.0"
@@ -140,19 +171,20 @@ def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(hub, two
     assert repo.resolve("v0.1.0").files["README.md"] == (first / "README.md").read_bytes()
 
 
-def test_publishing_a_version_again_changes_nothing(hub, two_releases):
+def test_publishing_a_version_again_changes_nothing(publish, hub, two_releases):
     assert publish(hub, two_releases[0])[0] == 0
     oid = hub.repos[("dataset", REPO_ID)].tags["v0.1.0"]
     hub.requests.clear()
     assert publish(hub, two_releases[0]) == (
         0,
+        f"{gate('0.1.0')}\n"
         f"v0.1.0 is already on dataset {REPO_ID} (commit {oid[:12]}) with the same files; nothing to do\n",
         "",
     )
     assert [m for m, _ in hub.calls()] == ["GET", "GET"]  # refs and the tree at the tag: nothing written
 
 
-def test_an_existing_tag_with_other_files_is_refused(hub, two_releases, tmp_path):
+def test_an_existing_tag_with_other_files_is_refused(publish, hub, two_releases, tmp_path):
     assert publish(hub, two_releases[0])[0] == 0
     oid = hub.repos[("dataset", REPO_ID)].tags["v0.1.0"]
     # A rebuilt v0.1.0 whose changelog differs: same version, different content.
@@ -160,7 +192,8 @@ def test_an_existing_tag_with_other_files_is_refused(hub, two_releases, tmp_path
     shutil.copytree(two_releases[0], changed)
     _rewrite(changed, "CHANGELOG.md", b"# Changes in v0.1.0\n\nRewritten.\n")
     hub.requests.clear()
-    assert publish(hub, changed) == (
+    validated = known_validations([changed], tmp_path)
+    assert publish(hub, changed, validated=validated) == (
         1,
         "",
         f"error: tag v0.1.0 already exists on dataset {REPO_ID} (commit {oid[:12]}) with other files"
@@ -179,7 +212,7 @@ def _rewrite(release, name: str, data: bytes) -> None:
     (release / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
-def test_a_publish_interrupted_before_the_tag_is_completed_by_running_it_again(hub, two_releases):
+def test_a_publish_interrupted_before_the_tag_is_completed_by_running_it_again(publish, hub, two_releases):
     hub.fail[("POST", rf"{API}/tag/.*")] = 500
     code, out, err = publish(hub, two_releases[0])
     repo = hub.repos[("dataset", REPO_ID)]
@@ -193,6 +226,7 @@ def test_a_publish_interrupted_before_the_tag_is_completed_by_running_it_again(h
     hub.requests.clear()
     assert publish(hub, two_releases[0]) == (
         0,
+        f"{gate('0.1.0')}\n"
         f"main of dataset {REPO_ID} already holds these files: {head[:12]}\n"
         f"tagged {head[:12]} as v0.1.0\n"
         f'load it with: load_dataset("{REPO_ID}", "documents", revision="v0.1.0")\n',
@@ -202,7 +236,7 @@ def test_a_publish_interrupted_before_the_tag_is_completed_by_running_it_again(h
     assert hub.calls() == [("GET", f"{API}/refs"), ("GET", f"{API}/tree/{head}"), ("POST", f"{API}/tag/{head}")]
 
 
-def test_no_token_no_request(hub, two_releases):
+def test_no_token_no_request(publish, hub, two_releases):
     assert publish(hub, two_releases[0], token=None) == (
         1,
         "",
@@ -212,7 +246,7 @@ def test_no_token_no_request(hub, two_releases):
     assert hub.requests == []
 
 
-def test_a_refused_token_is_reported_without_printing_it(hub, two_releases):
+def test_a_refused_token_is_reported_without_printing_it(publish, hub, two_releases):
     code, out, err = publish(hub, two_releases[0], token=TOKEN[::-1])
     assert (code, out) == (1, "")
     assert err == (
@@ -245,12 +279,12 @@ def test_good_repo_ids_pass(repo_id):
     assert check_repo_id(repo_id) == repo_id
 
 
-def test_a_bad_repo_id_stops_the_command_before_any_request(hub, two_releases):
+def test_a_bad_repo_id_stops_the_command_before_any_request(publish, hub, two_releases):
     assert publish(hub, two_releases[0], repo_id="-org/name") == (1, "", f"error: {repo_id_message('-org/name')}\n")
     assert hub.requests == []
 
 
-def test_dry_run_prints_files_and_commit_and_contacts_nothing(hub, two_releases):
+def test_dry_run_prints_files_and_commit_and_contacts_nothing(publish, hub, two_releases):
     release = two_releases[1]
     code, out, err = publish(hub, release, "--dry-run", token=None, repo_id="my.org/news_corpus-2")
     assert (code, err) == (0, "")
@@ -262,6 +296,7 @@ def test_dry_run_prints_files_and_commit_and_contacts_nothing(hub, two_releases)
     listing = [f"  {hashlib.sha256(files[n]).hexdigest()}  {len(files[n]):>10}  {n}" for n in sorted(files)]
     assert out.splitlines() == [
         "dry run: nothing was sent; would publish v0.2.0 to dataset my.org/news_corpus-2",
+        gate("0.2.0"),
         f"files (10, {sum(map(len, files.values()))} bytes):",
         *listing,
         'commit on main: "Release v0.2.0" (files on main that are not in the release are deleted in the same commit)',
@@ -272,7 +307,7 @@ def test_dry_run_prints_files_and_commit_and_contacts_nothing(hub, two_releases)
     assert hub.requests == []
 
 
-def test_a_release_that_fails_verification_is_not_sent(hub, two_releases, tmp_path):
+def test_a_release_that_fails_verification_is_not_sent(publish, hub, two_releases, tmp_path):
     broken = tmp_path / "v0.1.0"
     shutil.copytree(two_releases[0], broken)
     (broken / "LICENSE.md").write_text("changed after the build\n", encoding="utf-8")
@@ -290,7 +325,7 @@ def test_git_blob_ids_match_the_hubs():
     assert git_sha1(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
 
 
-def test_offline_mode_and_an_unreachable_hub_are_named(hub, two_releases):
+def test_offline_mode_and_an_unreachable_hub_are_named(publish, hub, two_releases):
     assert publish(hub, two_releases[0], HF_HUB_OFFLINE="1") == (
         1,
         "",

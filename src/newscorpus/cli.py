@@ -308,10 +308,10 @@ def _release_dir(project: Project, name: str) -> Path:
 
 def _publish(args, project: Project) -> int:
     if args.dry_run:
-        for line in plan(args.release, args.repo_id).lines():
+        for line in plan(project, args.release, args.repo_id).lines():
             print(line)
         return 0
-    for line in publish(args.release, args.repo_id, private=args.private):
+    for line in publish(project, args.release, args.repo_id, private=args.private):
         print(line)
     return 0
 

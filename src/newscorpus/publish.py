@@ -1,11 +1,13 @@
 """Upload a release folder to the Hugging Face Hub as one commit, tagged with its version.
 
 The token comes from HF_TOKEN only (never a token file, never an argument) and is
-never printed. A release must pass `verify` and the offline card checks before
-anything is sent. A published version is immutable: when its tag exists on the
-Hub with other files, publishing refuses; with the same files, it does nothing.
-A publish interrupted between commit and tag is completed by running it again
-(the commit is then empty and the Hub's head is tagged).
+never printed. Before anything is sent (and before a dry run prints its plan) the
+release passes its gate: `verify` (the manifest names only files inside the release,
+and they match it), the offline card checks, croissant.json's checksums and the full
+Great Expectations validation; the cheap checks run first. A published version is
+immutable: when its tag exists on the Hub with other files, publishing refuses; with
+the same files, it does nothing. A publish interrupted between commit and tag is
+completed by running it again (the commit is then empty and the Hub's head is tagged).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from newscorpus.card.croissant import checksum_mismatches
 from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import PublishError, ReleaseError
-from newscorpus.release.manifest import read_manifest
+from newscorpus.project import Project
+from newscorpus.release.manifest import checked_outputs, checked_versions, read_manifest
 from newscorpus.release.verify import verify
+from newscorpus.validation.pandas_engine import validate_release
 
 # A Hub repository id as the Hub accepts it, with the namespace required: letters, digits, '-', '_', '.';
 # no '--' or '..'; starting and ending with a letter or digit; at most 96 characters per part.
@@ -45,6 +50,11 @@ class Plan:
     files: tuple[FileEntry, ...]
     commit_message: str
     commit_description: str
+    checked: str  # what the gate found: the validation's headline
+
+    @property
+    def gate(self) -> str:
+        return f"checked: files against manifest.json, the card, croissant.json checksums; {self.checked}"
 
     @property
     def tag(self) -> str:
@@ -54,6 +64,7 @@ class Plan:
         total = sum(f.size for f in self.files)
         lines = [
             f"dry run: nothing was sent; would publish {self.release.name} to dataset {self.repo_id}",
+            self.gate,
             f"files ({len(self.files)}, {total} bytes):",
         ]
         lines += [f"  {f.sha256}  {f.size:>10}  {f.path}" for f in self.files]
@@ -75,27 +86,36 @@ def check_repo_id(repo_id: str) -> str:
     return repo_id
 
 
-def plan(release: Path, repo_id: str) -> Plan:
-    """What publishing `release` would upload; checks the release and its card first. Contacts nothing."""
+def plan(project: Project, release: Path, repo_id: str) -> Plan:
+    """What publishing `release` would upload, once it has passed the gate. Contacts nothing."""
     check_repo_id(repo_id)
     manifest = read_manifest(release)
-    version = manifest["version"]
+    outputs = checked_outputs(release, manifest)
+    versions = checked_versions(release, manifest, ("version", "schema_version", "guideline_version"))
+    version = versions["version"]
     if release.name != f"v{version}":
         raise ReleaseError(f"{release.name}: manifest.json says version {version}; the folder must be v{version}")
     problems = [f"{release.name}/{p}" for p in verify(release)] + [f"{release.name}/{p}" for p in check_card(release)]
+    parquet = [entry["path"] for entry in outputs if entry["path"].endswith(".parquet")]
+    problems = problems or [f"{release.name}/{p}" for p in checksum_mismatches(release, parquet)]
     if problems:
         raise ReleaseError(f"{release.name} cannot be published:\n  " + "\n  ".join(problems))
-    names = sorted([entry["path"] for entry in manifest["outputs"]] + ["manifest.json"])
+    validation = validate_release(project, release)
+    if not validation.success:
+        failed = "; ".join(outcome.lines()[0].removeprefix("FAILED ") for outcome in validation.failures)
+        raise ReleaseError(
+            f"{release.name} cannot be published:\n  {release.name} fails validation ({len(validation.failures)} of"
+            f" {validation.expectations} expectations): {failed}; `newscorpus validate {release}` reports them"
+        )
+    names = sorted([entry["path"] for entry in outputs] + ["manifest.json"])
     files = tuple(_entry(release, name) for name in names)
-    rows = ", ".join(
-        f"{Path(e['path']).parts[0]} {e['rows']}" for e in manifest["outputs"] if "rows" in e
-    )  # the Parquet files
+    rows = ", ".join(f"{Path(e['path']).parts[0]} {e['rows']}" for e in outputs if "rows" in e)  # the Parquet files
     description = (
-        f"newscorpus v{version}: {rows} rows; schema {manifest['schema_version']},"
-        f" guidelines {manifest['guideline_version']}.\n"
+        f"newscorpus v{version}: {rows} rows; schema {versions['schema_version']},"
+        f" guidelines {versions['guideline_version']}.\n"
         "What changed since the release before: CHANGELOG.md. Checksums of every file: manifest.json."
     )
-    return Plan(release, repo_id, version, files, f"Release v{version}", description)
+    return Plan(release, repo_id, version, files, f"Release v{version}", description, validation.headline())
 
 
 def _entry(release: Path, name: str) -> FileEntry:
@@ -105,9 +125,9 @@ def _entry(release: Path, name: str) -> FileEntry:
     return FileEntry(name, len(data), hashlib.sha256(data).hexdigest(), sha.git_hash(data))
 
 
-def publish(release: Path, repo_id: str, *, private: bool = False) -> list[str]:
+def publish(project: Project, release: Path, repo_id: str, *, private: bool = False) -> list[str]:
     """Upload the release as one commit on main and tag it; returns what was done, line by line."""
-    todo = plan(release, repo_id)
+    todo = plan(project, release, repo_id)
     token = os.environ.get("HF_TOKEN", "")
     if not token:
         raise PublishError(
@@ -115,7 +135,7 @@ def publish(release: Path, repo_id: str, *, private: bool = False) -> list[str]:
             " (newscorpus reads the token from the environment only)"
         )
     try:
-        return _publish(todo, token, private)
+        return [todo.gate, *_publish(todo, token, private)]
     except PublishError:
         raise
     except Exception as exc:  # the Hub client's errors: name what failed, never the token

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from newscorpus.card.datacard import citation, license_text, split_card, summary
 from newscorpus.files import file_digest
+from newscorpus.release.manifest import SHA256_PATTERN, file_problem, json_kind, member_problem
 from newscorpus.release.shards import config_pattern
 from newscorpus.schema import CONFIGS, AnnotationSchema
 
@@ -223,3 +224,53 @@ def for_release(
     licensing = license_text(datacard).split("\n", 1)[1].strip()
     doc = document(folder, schema, version, data_files, metadata, summary(datacard), licensing, citation(datacard))
     return render(doc)
+
+
+def checksum_mismatches(release: Path, parquet: list[str]) -> list[str]:
+    """What in the release's croissant.json does not describe its Parquet files: one line per problem.
+
+    Every FileObject must name (`contentUrl`) a file of the release and carry its sha256; every
+    Parquet file in `parquet` (the manifest's) must have a FileObject. A croissant.json that is
+    not a JSON object with a `distribution` list is one problem. A release without croissant.json
+    (built before the build wrote one) has nothing to check here. Files are only hashed once they
+    are known to be regular files inside the release, so no path in croissant.json reads outside it.
+    """
+    path = release / FILE_NAME
+    if not path.exists() and not path.is_symlink():
+        return []
+    rebuild = "rebuild the release"
+    if (problem := file_problem(path) or member_problem(release, FILE_NAME)) is not None:
+        return [f"{FILE_NAME}: {problem}; {rebuild}"]
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        return [f"{FILE_NAME}: cannot be read as JSON ({type(exc).__name__}); {rebuild}"]
+    distribution = doc.get("distribution") if isinstance(doc, dict) else None
+    if not isinstance(distribution, list):
+        return [f"{FILE_NAME}: no 'distribution' list of files; {rebuild}"]
+    problems, described = [], set()
+    for index, item in enumerate(distribution):
+        if isinstance(item, dict) and item.get("@type") == "cr:FileObject":
+            problem = _file_object_problem(release, f"{FILE_NAME}: distribution[{index}]", item, described)
+            if problem is not None:
+                problems.append(f"{problem}; {rebuild}")
+    problems += [f"{FILE_NAME} lists no FileObject for {name}; {rebuild}" for name in parquet if name not in described]
+    return problems
+
+
+def _file_object_problem(release: Path, at: str, item: dict, described: set[str]) -> str | None:
+    name, listed = item.get("contentUrl"), item.get("sha256")
+    if not isinstance(name, str):
+        return f"{at}.contentUrl is {json_kind(name)}, not a file of the release"
+    if (why := member_problem(release, name)) is not None:
+        return f"{at}.contentUrl {name!r} {why}"
+    described.add(name)
+    if not (isinstance(listed, str) and SHA256_PATTERN.fullmatch(listed)):
+        return f"{at}.sha256 is {json_kind(listed)}, not 64 lowercase hexadecimal digits"
+    if (why := file_problem(release / name)) is not None:
+        return f"{FILE_NAME} lists {name}, which is not a readable file of the release ({why})"
+    try:
+        actual = file_digest(release / name)[1]
+    except OSError as exc:
+        return f"{FILE_NAME} lists {name}, which cannot be read ({exc.strerror})"
+    return None if actual == listed else f"{FILE_NAME} lists sha256 {listed} for {name}, the file has {actual}"
