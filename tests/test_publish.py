@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import shutil
+import time
 from importlib.metadata import version
 
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from newscorpus.errors import PublishError
 from newscorpus.publish import check_repo_id
 from tests.helpers import REPO_ID, TOKEN
-from tests.hub_server import GITATTRIBUTES, FakeHub, git_sha1
+from tests.hub_server import GITATTRIBUTES, FakeHub, SilentServer, git_sha1
 from tests.publish_runner import known_validations, run_publish
 
 API = f"/api/datasets/{REPO_ID}"
@@ -257,7 +258,7 @@ def test_a_refused_token_is_reported_without_printing_it(publish, hub, two_relea
 
 
 BAD_REPO_IDS = ["newscorpus", "org/", "/name", "a/b/c", "org/na--me", "org/na..me", "-org/name", "org/name-",
-                "org/name.git", "org/na me", "org/näme", "o" * 97 + "/name"]  # fmt: skip
+                "org/name.git", "org/na me", "org/näme", "o" * 97 + "/name", "org/name\n", "org\n/name"]  # fmt: skip
 
 
 def repo_id_message(repo_id: str) -> str:
@@ -338,3 +339,72 @@ def test_offline_mode_and_an_unreachable_hub_are_named(publish, hub, two_release
         "",
         f"error: cannot talk to the Hub at {closed}: ConnectError: [Errno 111] Connection refused\n",
     )
+
+
+def test_a_hub_that_never_answers_is_an_error_after_the_timeout(publish, two_releases):
+    # The server accepts the connection and stays silent; NEWSCORPUS_HUB_TIMEOUT shortens the 60 s default.
+    with SilentServer() as silent:
+        started = time.monotonic()
+        code, out, err = publish(silent, two_releases[0], NEWSCORPUS_HUB_TIMEOUT="2")
+        elapsed = time.monotonic() - started
+        assert silent.connections  # the connection was accepted: this is a read that timed out
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: the Hub at {silent.url} did not answer GET {API}/refs within 2 s: try again later, or set"
+        " NEWSCORPUS_HUB_TIMEOUT to more seconds on a slow connection\n"
+    )
+    assert elapsed < 60
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "2\n", "nan", "inf", ""])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_before_any_request(publish, hub, two_releases, value):
+    assert publish(hub, two_releases[0], NEWSCORPUS_HUB_TIMEOUT=value) == (
+        1,
+        "",
+        f"error: NEWSCORPUS_HUB_TIMEOUT {value!r} is not a number of seconds above 0: set it to e.g. 120, or unset"
+        " it for the default 60\n",
+    )
+    assert hub.requests == []
+
+
+@pytest.mark.parametrize("token", [TOKEN[:8] + "\n" + TOKEN[8:], TOKEN[:8] + " " + TOKEN[8:], TOKEN + "é"])
+def test_a_token_with_a_space_or_control_character_inside_is_refused_without_printing_it(
+    publish, hub, two_releases, token
+):
+    code, out, err = publish(hub, two_releases[0], token=token)
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: HF_TOKEN holds a space, a control or a non-ASCII character inside it: export the token alone (it is"
+        " not printed here)\n",
+    )
+    assert TOKEN[:8] not in err and TOKEN[8:] not in err
+    assert hub.requests == []
+
+
+def test_a_token_with_a_final_newline_is_used_without_it(publish, hub, two_releases):
+    # `HF_TOKEN=$(cat file)` strips it, a .env file may not: huggingface_hub strips it too.
+    code, _, err = publish(hub, two_releases[0], token=TOKEN + "\n")
+    assert (code, err) == (0, "")
+    assert {r.authorization for r in hub.requests if r.method != "PUT"} == {f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "shown"),
+    [
+        ("{url}\n", "'{url}\\n'"),
+        ("ftp://127.0.0.1:9", "'ftp://127.0.0.1:9'"),
+        ("127.0.0.1:9", "'127.0.0.1:9'"),
+        ("http://user:secret@127.0.0.1 :9", "'http://127.0.0.1 :9'"),
+    ],
+)
+def test_an_endpoint_that_is_not_an_http_address_is_refused_before_any_request(
+    publish, hub, two_releases, endpoint, shown
+):
+    code, out, err = publish(hub, two_releases[0], HF_ENDPOINT=endpoint.format(url=hub.url))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: HF_ENDPOINT {shown.format(url=hub.url)} is not an http:// or https:// address: unset it to publish to"
+        " the Hugging Face Hub, or set it to your Hub's address\n"
+    )
+    assert hub.requests == []

@@ -8,6 +8,8 @@ Great Expectations validation; the cheap checks run first. A published version i
 immutable: when its tag exists on the Hub with other files, publishing refuses; with
 the same files, it does nothing. A publish interrupted between commit and tag is
 completed by running it again (the commit is then empty and the Hub's head is tagged).
+Every request to the Hub waits at most NEWSCORPUS_HUB_TIMEOUT seconds (default 60) for
+the server, so a Hub that accepts a connection and never answers is an error, not a hang.
 """
 
 from __future__ import annotations
@@ -29,9 +31,20 @@ from newscorpus.validation.pandas_engine import validate_release
 # A Hub repository id as the Hub accepts it, with the namespace required: letters, digits, '-', '_', '.';
 # no '--' or '..'; starting and ending with a letter or digit; at most 96 characters per part.
 _PART = r"(?!.*(?:--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-REPO_ID_PATTERN = re.compile(rf"^(?P<namespace>{_PART})/(?P<name>{_PART})$")
+REPO_ID_PATTERN = re.compile(rf"(?P<namespace>{_PART})/(?P<name>{_PART})")  # used with fullmatch only
 KEEP_ON_HUB = {".gitattributes"}  # the Hub creates it with the repository; it is not a release file
 BRANCH = "main"
+TOKEN_VARIABLE = "HF_TOKEN"
+TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces, as an HTTP header carries it
+# 60 s, as `annotate pull` waits for Label Studio: huggingface_hub's own 10 s (its metadata requests) is
+# too short for a commit, which the Hub answers only once it has processed every file of it; no healthy
+# Hub stays silent for a minute. It bounds each wait for the server (connect, each read, each write), not
+# a whole upload, so a large file on a slow line is not cut. huggingface_hub has no variable for the
+# timeout of its API calls (HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT are for downloads), hence ours.
+TIMEOUT_VARIABLE = "NEWSCORPUS_HUB_TIMEOUT"
+DEFAULT_TIMEOUT = 60.0
+SECONDS_PATTERN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+ENDPOINT_PATTERN = re.compile(r"https?://[\x21-\x7e]+")  # no space, no control or non-ASCII character
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ class Plan:
 
 
 def check_repo_id(repo_id: str) -> str:
-    if not REPO_ID_PATTERN.match(repo_id) or repo_id.endswith(".git"):
+    if not REPO_ID_PATTERN.fullmatch(repo_id) or repo_id.endswith(".git"):
         raise PublishError(
             f"repo id {repo_id!r} is not ORG/NAME: two parts of letters, digits, '-', '_' and '.', each starting and"
             " ending with a letter or digit, without '--' or '..', at most 96 characters each"
@@ -126,26 +139,105 @@ def _entry(release: Path, name: str) -> FileEntry:
 
 
 def publish(project: Project, release: Path, repo_id: str, *, private: bool = False) -> list[str]:
-    """Upload the release as one commit on main and tag it; returns what was done, line by line."""
+    """Upload the release as one commit on main and tag it; returns what was done, line by line.
+
+    The settings are checked first (repo id, HF_TOKEN, HF_ENDPOINT, the timeout), then the gate
+    (`plan`), and only then is the Hub contacted.
+    """
+    check_repo_id(repo_id)
+    token = hub_token()
+    endpoint = check_endpoint()
+    timeout = hub_timeout()
     todo = plan(project, release, repo_id)
-    token = os.environ.get("HF_TOKEN", "")
-    if not token:
-        raise PublishError(
-            "HF_TOKEN is not set: create a token with write access on the Hub and export HF_TOKEN"
-            " (newscorpus reads the token from the environment only)"
-        )
+    bound_requests(timeout)
     try:
         return [todo.gate, *_publish(todo, token, private)]
     except PublishError:
         raise
     except Exception as exc:  # the Hub client's errors: name what failed, never the token
-        raise PublishError(_describe(exc, token)) from None
+        raise PublishError(_describe(exc, token, endpoint, timeout)) from None
 
 
-def _describe(exc: Exception, token: str) -> str:
+def hub_token() -> str:
+    """HF_TOKEN without surrounding whitespace (as huggingface_hub reads it); never printed, not even when wrong."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise PublishError(
+            "HF_TOKEN is not set: create a token with write access on the Hub and export HF_TOKEN"
+            " (newscorpus reads the token from the environment only)"
+        )
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise PublishError(
+            "HF_TOKEN holds a space, a control or a non-ASCII character inside it: export the token alone"
+            " (it is not printed here)"
+        )
+    return token
+
+
+def _shown_endpoint(endpoint: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", endpoint, count=1)  # without any user:password@
+
+
+def check_endpoint() -> str:
+    """The Hub address huggingface_hub read from HF_ENDPOINT (or its default), if it is an http(s) URL."""
     from huggingface_hub import constants
+
+    endpoint = constants.ENDPOINT
+    if not ENDPOINT_PATTERN.fullmatch(endpoint):
+        raise PublishError(
+            f"HF_ENDPOINT {_shown_endpoint(endpoint)!r} is not an http:// or https:// address: unset it to publish"
+            " to the Hugging Face Hub, or set it to your Hub's address"
+        )
+    return endpoint
+
+
+def hub_timeout() -> float:
+    """Seconds a request may wait for the Hub: NEWSCORPUS_HUB_TIMEOUT, or 60."""
+    raw = os.environ.get(TIMEOUT_VARIABLE)
+    if raw is None:
+        return DEFAULT_TIMEOUT
+    if not SECONDS_PATTERN.fullmatch(raw) or float(raw) <= 0:
+        raise PublishError(
+            f"{TIMEOUT_VARIABLE} {raw!r} is not a number of seconds above 0: set it to e.g. 120, or unset it"
+            f" for the default {DEFAULT_TIMEOUT:g}"
+        )
+    return float(raw)
+
+
+def bound_requests(seconds: float) -> None:
+    """Make every request of huggingface_hub's shared HTTP client wait at most `seconds` for the server.
+
+    huggingface_hub 2.x sends its requests through one httpx2 client made by a factory, with no
+    timeout by default (`utils._http.default_client_factory`); a request may also pass
+    `timeout=None` itself. The factory set here builds the same client with a timeout, and a
+    request hook that replaces every unbounded (or longer) wait by `seconds`. The client is made
+    again after a connection error, by the same factory, so the bound holds for retries too.
+    """
+    from huggingface_hub.utils import _http as hub_http
+    from huggingface_hub.utils import set_client_factory
+
+    def bound(request) -> None:
+        waits = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            kind: seconds if waits.get(kind) is None else min(waits[kind], seconds)
+            for kind in ("connect", "read", "write", "pool")
+        }
+
+    def factory():
+        client = hub_http.default_client_factory()
+        client.timeout = seconds
+        hooks = client.event_hooks
+        client.event_hooks = {**hooks, "request": [*hooks.get("request", []), bound]}
+        return client
+
+    set_client_factory(factory)
+
+
+def _describe(exc: Exception, token: str, endpoint: str, timeout: float) -> str:
+    import httpx2
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
+    shown = _shown_endpoint(endpoint)
     if isinstance(exc, OfflineModeIsEnabled):
         text = "HF_HUB_OFFLINE is set; unset it to publish"
     elif isinstance(exc, HfHubHTTPError) and exc.response is not None:
@@ -155,8 +247,18 @@ def _describe(exc: Exception, token: str) -> str:
             f"the Hub refused {request.method} {request.url.path} (HTTP {exc.response.status_code}): {server.strip()};"
             " check that HF_TOKEN may write to the repository"
         )
+    elif isinstance(exc, httpx2.TimeoutException):
+        try:
+            doing = f" {exc.request.method} {exc.request.url.path}"
+        except RuntimeError:  # an exception raised without its request
+            doing = ""
+        text = (
+            f"the Hub at {shown} did not answer{doing} within {timeout:g} s: try again later, or set"
+            f" {TIMEOUT_VARIABLE} to more seconds on a slow connection"
+        )
     else:
-        text = f"cannot talk to the Hub at {constants.ENDPOINT}: {type(exc).__name__}: {exc}"
+        text = f"cannot talk to the Hub at {shown}: {type(exc).__name__}: {exc}"
+    text = " ".join(text.split())  # one line, whatever the server or the client put in its message
     return text.replace(token, "<HF_TOKEN>")
 
 
