@@ -11,9 +11,9 @@ What it proposes:
 - entity mentions of names already annotated in the corpus (NAM mentions), with their type,
   maximal: a name inside a larger proposed mention ("[Albanian officials]", "[NATO-led
   forces]") is not proposed alone;
-- coreference: a pronoun speaker ("He added") to the nearest preceding proposed person name,
-  and a repeated name (not a group: NORP chains depend on which group is meant) to its
-  nearest earlier occurrence.
+- coreference: a pronoun speaker ("He added") to the nearest preceding proposed person name.
+  Repeated names are not linked: each link is an arrow across the text in Label Studio, and
+  two dozen of them hid the text and the labels (measured in docs/annotating.md).
 
 Every prediction is checked twice before import: against the labeling config with
 label_studio_sdk's LabelInterface, and with the converter's own checks (regions.convert_result),
@@ -54,7 +54,6 @@ MODEL_VERSION = "newscorpus-rules-2"
 MIN_WORDS_WITHOUT_CUE = 3  # a shorter quoted phrase without a cue is usually a scare quote, not speech
 MAX_WORDS_CUE_TO_QUOTE = 3  # "told reporters: “...": words allowed between a cue before a quote and the quote
 MAX_WORDS_QUOTE_TO_CUE = 6  # "“...,” Serbian Defense Minister Milos Vucevic told": words between a quote and its cue
-NO_NAME_COREF = frozenset(["NORP"])  # "Serbs" and "Serbs" are often two groups (guidelines 4)
 
 _WORD, _CUE, _CLAUSE_END = WORD, CUE, CLAUSE_END
 _Span = Span
@@ -150,7 +149,7 @@ def _maximal(mentions: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
 
 
 def _corefer(regions: _Regions) -> None:
-    """A pronoun speaker to the nearest preceding person name; a repeated name to its last occurrence."""
+    """A pronoun speaker ("He", "She") to the nearest preceding person name."""
     text = regions.text
     entities = sorted(
         (start, end, r["id"], r["value"]["labels"][0])
@@ -159,12 +158,10 @@ def _corefer(regions: _Regions) -> None:
         for start, end in [(r["value"]["start"], r["value"]["end"])]
     )
     kinds = {r["id"]: r["value"]["choices"][0] for r in regions.result if r["type"] == "choices"}
-    for i, (start, end, region_id, entity_type) in enumerate(entities):
+    for i, (start, end, region_id, _type) in enumerate(entities):
         earlier = entities[:i][::-1]
         if kinds[region_id] == "PRO" and text[start:end].lower() in ("he", "she"):
             found = [e for e in earlier if e[3] == "PERSON" and kinds[e[2]] == "NAM"]
-        elif kinds[region_id] == "NAM" and entity_type not in NO_NAME_COREF:
-            found = [e for e in earlier if text[e[0] : e[1]] == text[start:end] and e[3] == entity_type]
         else:
             continue
         if found:
