@@ -75,10 +75,14 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
         if r["type"] == "relation" and r["labels"] == ["speaker"]
     )
     assert speakers == [
+        ("Serbia will not stan", "Serb officials"),  # indirect
+        ("ethnic Albanian mayo", "NATO peacekeepers"),  # indirect
         ("“All the legitimate ", "Dmitry Peskov"),
         ("“First, we should ca", "He"),
         ("“The security situat", "Milos Vucevic"),
         ("“We offer our uncond", "Dmitry Peskov"),
+        ("“concern” about the ", "Peskov"),  # mixed
+        ("“provocative actions", "Peskov"),  # mixed
     ]
     assert ls_env.token not in out
 
