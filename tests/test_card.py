@@ -193,6 +193,23 @@ def test_check_card_names_what_is_wrong(two_releases, tmp_path):
     ]
 
 
+def test_check_card_refuses_data_files_and_licence_outside_the_release(two_releases, tmp_path):
+    release = tmp_path / "v0.2.0"
+    shutil.copytree(two_releases[1], release)
+
+    def point_outside(data):
+        data["license"], data["license_name"], data["license_link"] = "other", "custom", "../LICENSE.md"
+        data["configs"][0]["data_files"][0]["path"] = "/etc/*"
+        data["configs"][1]["data_files"][0]["path"] = "../v0.1.0/entities/*.parquet"
+
+    _edit_front_matter(release, point_outside)
+    assert check_card(release) == [
+        "README.md: license_link '../LICENSE.md' is not a file of the release",
+        "README.md: config documents: data files ['/etc/*'] are not paths inside the release",
+        "README.md: config entities: data files ['../v0.1.0/entities/*.parquet'] are not paths inside the release",
+    ]
+
+
 def test_datacard_front_matter_mistakes_stop_the_build(project):
     text = project.datacard_path.read_text(encoding="utf-8")
     project.datacard_path.write_text(text.replace("pretty_name: newscorpus\n", "configs: []\n"), encoding="utf-8")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from newscorpus.release.manifest import member_problem
+
 LICENSE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")  # fullmatch: the whole name
 
 
@@ -85,6 +87,10 @@ def check_card(release: Path) -> list[str]:
         problems.append(f"README.md: configs {sorted(configs)} but dataset_info for {sorted(infos)}")
     for name, config in configs.items():
         patterns = [f for entry in config.get("data_files", []) for f in _as_list(entry["path"])]
+        outside = [f for f in patterns if not isinstance(f, str) or member_problem(release, f) is not None]
+        if outside:
+            problems.append(f"README.md: config {name}: data files {outside} are not paths inside the release")
+            continue
         files = sorted({p.relative_to(release).as_posix() for f in patterns for p in release.glob(f) if p.is_file()})
         missing = [f for f in patterns if not any(release.glob(f))]
         if not files or missing:
@@ -117,6 +123,8 @@ def _check_license(data, release: Path) -> list[str]:
         )
     if not link:
         problems.append("README.md: license 'other' needs a 'license_link' (a file in the repository or a URL)")
-    elif not str(link).startswith(("https://", "http://")) and not (release / str(link)).is_file():
+    elif not str(link).startswith(("https://", "http://")) and (
+        member_problem(release, str(link)) is not None or not (release / str(link)).is_file()
+    ):
         problems.append(f"README.md: license_link {link!r} is not a file of the release")
     return problems
