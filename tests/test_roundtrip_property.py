@@ -78,10 +78,9 @@ def region(rid, control, start, end, text, label, choice=None):
     return region_items(rid, control, label, start, end, text[start:end], choice)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(annotated())
-def test_random_annotations_come_back_exactly(case):
-    raw, text, entities, events, arguments, quotes, coref = case
+def task_for(number: int, case) -> dict:
+    """The Label Studio task of one drawn document, as the native export has it."""
+    _raw, text, entities, events, arguments, quotes, coref = case
     result = []
     for i, ((s, e), label, mention) in enumerate(entities):
         result += region(f"e{i}", "entity", s, e, text, label, ("mention_type", mention))
@@ -95,37 +94,20 @@ def test_random_annotations_come_back_exactly(case):
         if speaker is not None:
             result.append(relation(f"e{speaker}", f"q{i}", "speaker"))
     result += [relation(f"e{a}", f"e{b}", "coref") for a, b in coref if a != b]
-    export = [
-        {
-            "id": 1,
-            "data": {"doc_id": "p1", "text": text},
-            "drafts": [],
-            "predictions": [],
-            "annotations": [
-                {
-                    "id": 2,
-                    "completed_by": 3,
-                    "result": result,
-                    "was_cancelled": False,
-                    "ground_truth": False,
-                    "updated_at": "2026-01-01T00:00:00Z",
-                }
-            ],
-        }
-    ]
+    annotation = {
+        "id": 1000 + number,
+        "completed_by": 3,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    return {"id": number, "data": {"doc_id": f"p{number}", "text": text}, "drafts": [], "predictions": [],
+            "annotations": [annotation]}  # fmt: skip
 
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        copy_static(root)
-        (root / "seeds").mkdir()
-        (root / "seeds" / "p1.txt").write_bytes(raw.encode("utf-8"))
-        (root / "annotation" / "exports").mkdir(parents=True)
-        (root / "annotation" / "exports" / "20260101T000000Z-project-1.json").write_text(
-            json.dumps(export, ensure_ascii=False), encoding="utf-8"
-        )
-        release = build_release(Project(root), "0.0.1")
-        doc = load_dataset(str(release.path), "documents", split="train", cache_dir=str(root / "cache"))[0]
 
+def check_document(doc: dict, case) -> None:
+    _raw, text, entities, events, arguments, quotes, coref = case
     assert doc["text"] == text and "\r" not in doc["text"]
     got = {x["id"]: x for x in doc["entities"]}
     assert {k: (v["start"], v["end"], v["text"], v["type"], v["mention_type"]) for k, v in got.items()} == {
@@ -155,3 +137,26 @@ def test_random_annotations_come_back_exactly(case):
         assert q["speaker_id"] == (None if speaker is None else f"e{speaker}")
         if speaker is not None:
             assert q["speaker"] == got[got[f"e{speaker}"]["cluster_id"]]["text"]
+
+
+# Each example is a release of several documents: one build (and gate) checks them all.
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(annotated(), min_size=2, max_size=6))
+def test_random_annotations_come_back_exactly(cases):
+    export = [task_for(number, case) for number, case in enumerate(cases, start=1)]
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        copy_static(root)
+        (root / "seeds").mkdir()
+        for number, case in enumerate(cases, start=1):
+            (root / "seeds" / f"p{number}.txt").write_bytes(case[0].encode("utf-8"))
+        (root / "annotation" / "exports").mkdir(parents=True)
+        (root / "annotation" / "exports" / "20260101T000000Z-project-1.json").write_text(
+            json.dumps(export, ensure_ascii=False), encoding="utf-8"
+        )
+        release = build_release(Project(root), "0.0.1")
+        docs = load_dataset(str(release.path), "documents", split="train", cache_dir=str(root / "cache"))
+        by_id = {doc["doc_id"]: doc for doc in docs}
+    assert sorted(by_id) == sorted(f"p{number}" for number in range(1, len(cases) + 1))
+    for number, case in enumerate(cases, start=1):
+        check_document(by_id[f"p{number}"], case)
