@@ -4,11 +4,14 @@ Label Studio hands a whole project over as one JSON list; at 100,000 tasks that 
 ~2 GB of JSON, and parsing it whole takes several times that in Python objects. Here
 the list is read incrementally (ijson's C backend): one task is alive at a time.
 
-A file that cannot be read is one problem naming the file, worded as Python's own
-`json` module words it (message, line, column), because that is what the reader can
-act on: when ijson stops, the file is read again with the standard library's decoder,
-element by element, only to locate the error. A file that does not start with `[` is
-not a task list whatever it holds; it is parsed whole once to say what it is.
+Before anything is opened, the path must be an export (`export_names`): a plain file under
+a name `annotate pull` writes. A file that cannot be read is one problem naming the file,
+worded as Python's own `json` module words it (message, line, column), because that is
+what the reader can act on: when ijson stops, the file is read again with the standard
+library's decoder, element by element, only to locate the error (`json_window`). A file
+that does not start with `[` is not a task list whatever it holds; it is parsed whole once
+to say what it is. A lone surrogate escape, which ijson would read as `?`, is a problem
+naming its task and field (`surrogates`).
 """
 
 from __future__ import annotations
@@ -16,46 +19,106 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import ijson
 
 from newscorpus.errors import InputError, Problem
+from newscorpus.labelstudio import json_window
+from newscorpus.labelstudio.export_names import SIDECAR_SUFFIX, check_export_path, check_sidecar_path
+from newscorpus.labelstudio.surrogates import SurrogateScan, lone_surrogates, suspect_bytes
 
 READ_SIZE = 1 << 22  # bytes read at a time (4 MiB)
 _WHITESPACE = " \t\n\r"
 _DOWNLOAD_AGAIN = "download the export again (Label Studio native JSON)"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def iter_tasks(path: Path, name: str) -> Iterator[object]:
-    """The tasks of one export, in file order. Raises InputError (one problem) when the file is unusable.
+    """The tasks of one export, in file order. Raises InputError when the file is unusable.
 
     The error may come after some tasks were yielded: the caller must then discard
     what it made of this file's tasks (the build does, per file).
     """
+    check_path(path, name)
     check_sidecar(path, name)
-    if _first_character(path) != "[":
+    if _first_character(path, name) != "[":
         yield from load_whole(path, name)
         return
     try:
-        with open(path, "rb") as handle:
-            yield from ijson.items(handle, "item", use_float=True, buf_size=1 << 16)
+        with open_export(path, name) as handle:
+            scan = SurrogateScan(handle)
+            for task in ijson.items(scan, "item", use_float=True, buf_size=1 << 16):
+                if scan.suspect:
+                    _check_surrogates(scan, path, name)
+                yield task
     except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
         raise InputError([unreadable(path, name, str(exc).splitlines()[0])]) from None
+    if scan.suspect:
+        _check_surrogates(scan, path, name)
+
+
+def _check_surrogates(scan: SurrogateScan, path: Path, name: str) -> None:
+    """The scan saw what may be a lone surrogate: read the file exactly once to say where, or clear it."""
+    if scan.cleared:
+        return
+    problems = lone_surrogates(path, name, READ_SIZE)
+    if problems:
+        raise InputError(problems)
+    scan.cleared = True  # the escapes were text after an escaped backslash: the whole file is clean
+
+
+def check_path(path: Path, name: str) -> None:
+    problem = check_export_path(path, name)
+    if problem is not None:
+        raise InputError([problem])
+
+
+def open_export(path: Path, name: str) -> BinaryIO:
+    """The file opened for reading, if it is still a plain file (a pipe put there meanwhile must not block)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputError([Problem(name, message=f"cannot be read: {exc.strerror}", fix=_DOWNLOAD_AGAIN)]) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError([Problem(name, message="not a plain file", fix="keep annotation/exports/ as pulled")])
+    return os.fdopen(fd, "rb")
 
 
 def check_sidecar(path: Path, name: str) -> None:
     """An export's `<name>.sha256`, when present, must still match the file (read in blocks)."""
-    sidecar = path.with_name(path.name + ".sha256")
-    if not sidecar.exists():
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    problem = check_sidecar_path(sidecar, name)
+    if problem is not None:
+        raise InputError([problem])
+    if not os.path.lexists(sidecar):
         return
-    recorded = sidecar.read_text(encoding="utf-8").split()[:1]
+    with open_export(sidecar, name) as handle:
+        head = handle.read(4096)  # "<sha256>  <name>\n"; a file far longer is no checksum file
+    recorded = head.split()[:1]
+    if len(recorded) != 1 or _SHA256.fullmatch(recorded[0].decode("latin-1")) is None:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    field="sha256",
+                    message=f"{sidecar.name} does not start with a sha256 (64 hexadecimal digits)",
+                    fix="restore the file as `annotate pull` wrote it, or pull a new export",
+                )
+            ]
+        )
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_export(path, name) as handle:
         while block := handle.read(READ_SIZE):
             digest.update(block)
-    if recorded != [digest.hexdigest()]:
+    if recorded[0].decode("ascii") != digest.hexdigest():
         raise InputError(
             [
                 Problem(
@@ -69,8 +132,9 @@ def check_sidecar(path: Path, name: str) -> None:
 
 
 def load_whole(path: Path, name: str) -> list:
-    """Parse a whole export with the standard library: for files that are not a list (to name what they are)."""
-    raw = path.read_bytes()
+    """Parse a whole export with the standard library: small files, and files that are not a list (to say what)."""
+    with open_export(path, name) as handle:
+        raw = handle.read()
     try:
         decoded = raw.decode("utf-8")
         tasks = json.loads(decoded)
@@ -89,25 +153,40 @@ def load_whole(path: Path, name: str) -> list:
                 )
             ]
         )
+    if suspect_bytes(raw):
+        problems = lone_surrogates(path, name, READ_SIZE)
+        if problems:
+            raise InputError(problems)
     return tasks
 
 
 def unreadable(path: Path, name: str, fallback: str) -> Problem:
     """Why a file that starts like a list cannot be read: the first bad byte, else the JSON error."""
-    bad_byte = first_invalid_utf8(path)
+    bad_byte = first_invalid_utf8(path, name)
     if bad_byte is not None:
         return _not_utf8(name, bad_byte)
     located = locate_json_error(path)
+    if located is None and "integer overflow" in fallback:  # valid JSON, beyond what the reader (and int64) holds
+        return Problem(
+            name,
+            message="holds an integer beyond 64 bits (over 9223372036854775807); no id or offset is that large",
+            fix=_DOWNLOAD_AGAIN,
+        )
     if located is None:  # Python would accept it (e.g. NaN), JSON does not
         return Problem(name, message=f"not valid JSON: {fallback}", fix=_DOWNLOAD_AGAIN)
     return _not_json(name, *located)
 
 
-def first_invalid_utf8(path: Path) -> int | None:
+def locate_json_error(path: Path) -> tuple[str, int, int, bool] | None:
+    """(message, line, column, at end of file) of the first JSON error, as `json.loads` reports it."""
+    return json_window.locate_json_error(path, READ_SIZE)
+
+
+def first_invalid_utf8(path: Path, name: str = "") -> int | None:
     """Byte offset of the first byte that is not UTF-8, read in blocks; None when the file is UTF-8."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with open(path, "rb") as handle:
+    with open_export(path, name or path.name) as handle:
         while True:
             block = handle.read(READ_SIZE)
             try:
@@ -121,119 +200,8 @@ def first_invalid_utf8(path: Path) -> int | None:
             offset += len(block)
 
 
-def locate_json_error(path: Path) -> tuple[str, int, int, bool] | None:
-    """(message, line, column, at end of file) of the first JSON error, as `json.loads` reports it."""
-    reader = _TextWindow(path)
-    decoder = json.JSONDecoder()
-    try:
-        pos = reader.skip_whitespace(0)
-        if reader.char(pos) != "[":
-            return None  # not a list: load_whole handles such files
-        pos = reader.skip_whitespace(pos + 1)
-        if reader.char(pos) == "]":
-            pos += 1
-        else:
-            while True:
-                pos = reader.decode_value(decoder, pos)
-                pos = reader.skip_whitespace(pos)
-                if reader.char(pos) == "]":
-                    pos += 1
-                    break
-                if reader.char(pos) != ",":
-                    raise reader.error("Expecting ',' delimiter", pos)
-                pos = reader.skip_whitespace(pos + 1)
-        pos = reader.skip_whitespace(pos)
-        if reader.char(pos) != "":
-            raise reader.error("Extra data", pos)
-    except _Located as found:
-        return found.args
-    return None
-
-
-class _Located(Exception):
-    """A JSON error with its place in the whole file."""
-
-
-class _TextWindow:
-    """The decoded file seen through a sliding window; positions count characters from the file's start."""
-
-    def __init__(self, path: Path):
-        # newline="": positions must count the file's own characters, "\r\n" included
-        self.handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed at the end of the file
-        self.text = ""
-        self.start = 0  # file position of text[0]
-        self.lines_before = 0  # newlines before text[0]
-        self.column_before = 0  # characters since the last newline before text[0]
-        self.eof = False
-
-    def _fill(self, until: int) -> None:
-        """Make sure the window holds file positions up to `until` (or the end of the file)."""
-        while self.start + len(self.text) < until and not self.eof:
-            block = self.handle.read(READ_SIZE)
-            if not block:
-                self.eof = True
-                self.handle.close()
-            self.text += block
-
-    def _drop_before(self, pos: int) -> None:
-        dropped = self.text[: pos - self.start]
-        if not dropped:
-            return
-        newlines = dropped.count("\n")
-        self.lines_before += newlines
-        self.column_before = len(dropped) - dropped.rfind("\n") - 1 if newlines else self.column_before + len(dropped)
-        self.text = self.text[len(dropped) :]
-        self.start = pos
-
-    def char(self, pos: int) -> str:
-        self._fill(pos + 1)
-        index = pos - self.start
-        return self.text[index] if index < len(self.text) else ""
-
-    def skip_whitespace(self, pos: int) -> int:
-        while self.char(pos) in _WHITESPACE and self.char(pos) != "":
-            pos += 1
-        return pos
-
-    def decode_value(self, decoder: json.JSONDecoder, pos: int) -> int:
-        """Decode one value at `pos`; widen the window until it fits or the file ends."""
-        self._drop_before(pos)
-        ahead = READ_SIZE
-        while True:
-            self._fill(pos + ahead)
-            try:
-                _, end = decoder.raw_decode(self.text, pos - self.start)
-                return self.start + end
-            except json.JSONDecodeError as exc:
-                if self.eof:
-                    raise self.error(exc.msg, self.start + exc.pos) from None
-                ahead *= 2  # the value may go on past the window
-
-    def error(self, message: str, pos: int) -> _Located:
-        self._fill(pos + 1)
-        index = pos - self.start
-        head = self.text[:index]
-        newlines = head.count("\n")
-        line = self.lines_before + newlines + 1
-        column = index - head.rfind("\n") if newlines else self.column_before + index + 1
-        return _Located(message, line, column, self._only_whitespace_after(index))
-
-    def _only_whitespace_after(self, index: int) -> bool:
-        """Is the rest of the file blank from here (so the file ended too early)? Read on without keeping it."""
-        if self.text[index:].strip():
-            return False
-        while not self.eof:
-            block = self.handle.read(READ_SIZE)
-            if not block:
-                self.eof = True
-                self.handle.close()
-            elif block.strip():
-                return False
-        return True
-
-
-def _first_character(path: Path) -> str:
-    with open(path, "rb") as handle:
+def _first_character(path: Path, name: str) -> str:
+    with open_export(path, name) as handle:
         head = handle.read(4096).lstrip(_WHITESPACE.encode())
     return head[:1].decode("latin-1")
 
@@ -243,6 +211,9 @@ def _not_utf8(name: str, byte: int) -> Problem:
 
 
 def _not_json(name: str, message: str, line: int, column: int, at_end: bool) -> Problem:
+    if message.startswith("Unterminated string"):
+        # "Unterminated string starting at": the decoder found no closing quote before the file's end
+        message, at_end = "Unterminated string starting", True
     hint = "; the file ends too early (truncated download?)" if at_end else ""
     return Problem(
         name,
