@@ -24,6 +24,7 @@ from newscorpus.errors import InputError, Location
 from newscorpus.labelstudio.exports import ADJUDICATION_RULE, adjudicate, export_paths, load_export, user_id
 from newscorpus.labelstudio.records import Layers
 from newscorpus.labelstudio.regions import convert_result
+from newscorpus.labelstudio.task_shape import checked_annotations, is_id
 from newscorpus.project import Project
 
 LAYERS = ("entities", "event_triggers", "quotes", "speaker_links")
@@ -218,6 +219,15 @@ def agreement_report(project: Project) -> AgreementReport:
             data = task.get("data") if isinstance(task, dict) and isinstance(task.get("data"), dict) else {}
             doc_id, text = data.get("doc_id"), data.get("text")
             if not isinstance(doc_id, str) or doc_id in seen or not isinstance(text, str):
+                continue
+            task_id = task["id"] if is_id(task.get("id")) else None
+            _, malformed = checked_annotations(task, Location(name, task_id, doc_id=doc_id))
+            if malformed or task_id is None:
+                seen.add(doc_id)  # this export decides the document, as in the build: it is not compared
+                not_compared.append(
+                    f"{doc_id}: the task in {name} is malformed ({len(malformed) or 1} problem(s));"
+                    " `newscorpus build` lists them"
+                )
                 continue
             if not any(isinstance(a, dict) and not a.get("was_cancelled") for a in task.get("annotations") or []):
                 continue  # still open in this export: an older export may hold the work

@@ -22,9 +22,14 @@ from typing import Protocol
 
 from newscorpus.errors import InputError, LabelStudioError, Location, Problem
 from newscorpus.ingest import sha256_text
-from newscorpus.labelstudio.export_file import check_sidecar, iter_tasks, load_whole
+from newscorpus.labelstudio.export_file import check_path, check_sidecar, iter_tasks, load_whole
+from newscorpus.labelstudio.export_names import export_name
+from newscorpus.labelstudio.export_names import export_paths as export_paths
 from newscorpus.labelstudio.records import Layers
 from newscorpus.labelstudio.regions import convert_result
+from newscorpus.labelstudio.task_shape import MAX_ID, checked_annotations, describe, describe_value, is_id
+from newscorpus.labelstudio.task_shape import user_id as user_id
+from newscorpus.labelstudio.visible import visible
 from newscorpus.schema import AnnotationSchema
 
 ADJUDICATION_RULE = (
@@ -86,12 +91,9 @@ class ExportSummary:
         return out
 
 
-def export_paths(exports_dir: Path) -> list[Path]:
-    return sorted(exports_dir.glob("*.json")) if exports_dir.is_dir() else []
-
-
 def load_export(path: Path, name: str) -> list:
     """Parse one whole export (for small files; the build streams with `iter_tasks`)."""
+    check_path(path, name)
     check_sidecar(path, name)
     return load_whole(path, name)
 
@@ -126,7 +128,8 @@ class ExportConversion:
     def __iter__(self) -> Iterator[tuple[TaskAnnotations, str]]:
         """(the chosen annotation, the task's text) per decided document; the text is the seed's (checked)."""
         for path in self.paths:
-            name = self.relative(path)
+            # named by its folder: a link is not followed, and an odd name (a newline in it) is shown escaped
+            name = f"{self.relative(path.parent)}/{visible(path.name)}"
             # A file that turns out unreadable half-way counts for nothing: its partial state is rolled back.
             problems_before = len(self.problems)
             claimed_here: list[str] = []
@@ -195,34 +198,39 @@ _REPORTED = object()  # a submitted annotation whose problems are already report
 
 def _checked_doc_id(task, index, name, articles, in_this_export, problems) -> str | None:
     """The task's doc_id if the task is well-formed and its text is its seed's; else None, with the
-    reasons added to `problems` (a task that is not an object, without id, text or doc_id, for an
-    unknown or repeated doc_id, or whose text differs from the seed's)."""
-    if not isinstance(task, dict) or not isinstance(task.get("id"), int):
+    reasons added to `problems` (a task that is not an object, without id, data, text or doc_id, for
+    an unknown or repeated doc_id, or whose text differs from the seed's)."""
+    if not isinstance(task, dict) or not is_id(task.get("id")):
+        got = f"'id' {describe_value(task.get('id'))}" if isinstance(task, dict) else describe(task)
         problems.append(
             Problem(
                 name,
                 field=f"[{index}]",
-                message="a task without an integer 'id'",
+                message=f"expected a task object with an integer 'id' from 0 to {MAX_ID}, got {got}",
                 fix="export the project as Label Studio JSON",
             )
         )
         return None
     task_id = task["id"]
-    data = task.get("data") if isinstance(task.get("data"), dict) else {}
-    doc_id = data.get("doc_id")
+    data = task.get("data")
+    doc_id = data.get("doc_id") if isinstance(data, dict) else None
 
     def bad(field_name: str, message: str, fix: str) -> None:
         problems.append(
             Problem(
                 name,
                 task_id,
-                doc_id=doc_id if isinstance(doc_id, str) else None,
+                doc_id=visible(doc_id) if isinstance(doc_id, str) else None,
                 field=field_name,
                 message=message,
                 fix=fix,
             )
         )
 
+    if not isinstance(data, dict):
+        got = "no 'data'" if "data" not in task else describe(data)
+        bad("data", f"expected an object with doc_id and text, got {got}", "import tasks with newscorpus annotate push")
+        return None
     if not isinstance(data.get("text"), str):
         bad(
             "data.text",
@@ -235,7 +243,7 @@ def _checked_doc_id(task, index, name, articles, in_this_export, problems) -> st
     if doc_id not in articles:
         bad(
             "data.doc_id",
-            f"no article seeds/{doc_id}.txt for this doc_id",
+            f"no article seeds/{visible(doc_id)}.txt for this doc_id",
             "add the article to seeds/ or delete the task in Label Studio",
         )
         return None
@@ -266,7 +274,10 @@ def _checked_doc_id(task, index, name, articles, in_this_export, problems) -> st
 def _convert_task(task, name, doc_id, article, schema, summary, problems):
     """The task's chosen annotation; a Problem when all are cancelled; None when there is none yet."""
     task_id = task["id"]
-    annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
+    annotations, malformed = checked_annotations(task, Location(name, task_id, doc_id=visible(doc_id)))
+    if malformed:
+        problems += malformed
+        return _REPORTED  # decided here: an older export must not stand in for a broken one
     summary.drafts += len(task.get("drafts") or [])
     summary.predictions += len(task.get("predictions") or [])
     cancelled = [a for a in annotations if a.get("was_cancelled")]
@@ -278,37 +289,26 @@ def _convert_task(task, name, doc_id, article, schema, summary, problems):
         return Problem(
             name,
             task_id,
-            doc_id=doc_id,
+            doc_id=visible(doc_id),
             field="annotations",
             message=f"all {len(cancelled)} annotation(s) of the task are cancelled",
             fix="submit an annotation in Label Studio, or remove the article from seeds/",
         )
     best = adjudicate(submitted)
     summary.unused_submitted += len(submitted) - 1
-    annotation_id = best.get("id")
-    where = Location(name, task_id, annotation_id if isinstance(annotation_id, int) else None, doc_id=doc_id)
+    annotation_id = best["id"]
+    where = Location(name, task_id, annotation_id, doc_id=visible(doc_id))
     layers, found = convert_result(best.get("result"), task["data"]["text"], schema, where)
     problems += found
     if found:
         return _REPORTED
     annotators = sorted({user_id(a.get("completed_by")) for a in submitted} - {None})
-    return TaskAnnotations(doc_id, name, task_id, int(annotation_id or 0), tuple(annotators), layers)
+    return TaskAnnotations(doc_id, name, task_id, annotation_id, tuple(annotators), layers)
 
 
 def adjudicate(submitted: list[dict]) -> dict:
     """The submitted annotation the release uses (ADJUDICATION_RULE): ground truth, else the latest updated."""
     return max(submitted, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or ""), a.get("id", 0)))
-
-
-def user_id(completed_by) -> int | None:
-    # Label Studio writes an int, or an object with an id in some export paths; never keep the e-mail.
-    if isinstance(completed_by, dict):
-        completed_by = completed_by.get("id")
-    return completed_by if isinstance(completed_by, int) else None
-
-
-def export_name(when: dt.datetime, project_id: int) -> str:
-    return f"{when.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-project-{project_id}.json"
 
 
 def store_export(exports_dir: Path, raw: bytes, project_id: int, now: Callable[[], dt.datetime]) -> Path:
