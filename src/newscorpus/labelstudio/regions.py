@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from newscorpus import schema as S
 from newscorpus.errors import Location, Problem
 from newscorpus.labelstudio.records import Argument, EntityMention, Event, Layers, Quote, Span
+from newscorpus.labelstudio.spans import check_span
+from newscorpus.labelstudio.task_shape import REEXPORT, describe
+from newscorpus.labelstudio.visible import visible
 from newscorpus.schema import AnnotationSchema
 
 
@@ -36,7 +39,8 @@ _CHOICE_CONTROLS: dict[str, tuple[str, Callable[[AnnotationSchema], object]]] = 
     S.MENTION_TYPE_CONTROL: (S.ENTITY_CONTROL, lambda s: s.mention_types),
     S.REALIS_CONTROL: (S.EVENT_CONTROL, lambda s: s.realis),
 }
-_CONTROL_NAMES = sorted([*_CONTROL_LABELS, *_CHOICE_CONTROLS])
+_CONTROLS = {*_CONTROL_LABELS, *_CHOICE_CONTROLS}
+_CONTROL_NAMES = sorted(_CONTROLS)
 _MENTION_RANK = {"NAM": 0, "NOM": 1, "PRO": 2}
 
 
@@ -47,10 +51,11 @@ def convert_result(
     problems: list[Problem] = []
 
     def problem(region_id: str | None, field_name: str, message: str, fix: str) -> None:
-        problems.append(where.problem(message, field=field_name, fix=fix, region_id=region_id))
+        shown = visible(region_id) if region_id is not None else None  # an id with a newline stays on its line
+        problems.append(where.problem(message, field=field_name, fix=fix, region_id=shown))
 
     if not isinstance(result, list):
-        problem(None, "result", f"expected a list of regions, got {type(result).__name__}", "re-export the project")
+        problem(None, "result", f"expected a list of regions, got {describe(result)}", REEXPORT)
         return Layers((), (), ()), problems
     regions: dict[str, _Region] = {}
     broken: set[str] = set()  # regions already reported; what points at them is not reported again
@@ -58,15 +63,39 @@ def convert_result(
     relations: list[dict] = []
     for index, item in enumerate(result):
         if not isinstance(item, dict):
-            problem(None, f"result[{index}]", "expected an object", "re-export the project")
-        elif item.get("type") == "relation":
+            problem(None, f"result[{index}]", f"expected a region object, got {describe(item)}", REEXPORT)
+            continue
+        kind, item_id = item.get("type"), item.get("id")
+        to_name = item.get("to_name")
+        if to_name != S.TEXT_OBJECT and (kind != "relation" or to_name is not None):
+            # a relation has no to_name in Label Studio's export; if it has one, it must be the text too
+            broken.add(_key(item_id))
+            what = "relation" if kind == "relation" else "region"
+            problem(
+                _key(item_id) if what == "region" else _key(item.get("from_id")),
+                "to_name",
+                f"the {what} is on object {_shown(to_name)}, not on {S.TEXT_OBJECT!r}"
+                " (the labeling config's text object)",
+                "annotate in the project whose labeling config is generated from the schema (newscorpus annotate push)",
+            )
+            continue
+        from_name = item.get("from_name")
+        if kind == "relation":
             relations.append(item)
-        elif item.get("from_name") in _CHOICE_CONTROLS:
-            choices.append((str(item.get("id")), item["from_name"], item))
-        elif item.get("from_name") in _CONTROL_LABELS:
+        elif not isinstance(from_name, str) or from_name not in _CONTROLS:
+            broken.add(_key(item_id))
+            problem(
+                _key(item_id) if item_id is not None else None,
+                "from_name",
+                f"unknown control {_shown(from_name)} (type {_shown(kind)})",
+                f"use the labeling config generated from the schema (controls {_CONTROL_NAMES})",
+            )
+        elif from_name in _CHOICE_CONTROLS:
+            choices.append((_key(item_id), from_name, item))
+        else:
             region = _read_region(item, text, schema, problem)
             if region is None:
-                broken.add(str(item.get("id")))
+                broken.add(_key(item_id))
                 continue
             if region.id in regions:
                 same = regions[region.id].span == region.span and regions[region.id].label == region.label
@@ -74,19 +103,32 @@ def convert_result(
                 problem(region.id, "id", f"{what} region {region.id}", "delete one of the two regions in Label Studio")
                 continue
             regions[region.id] = region
-        else:
-            broken.add(str(item.get("id")))
-            problem(
-                str(item.get("id")) if item.get("id") is not None else None,
-                "from_name",
-                f"unknown control {item.get('from_name')!r} (type {item.get('type')!r})",
-                f"use the labeling config generated from the schema (controls {_CONTROL_NAMES})",
-            )
-    _attach_choices([c for c in choices if c[0] not in broken], regions, schema, problem)
-    relations = [r for r in relations if r.get("from_id") not in broken and r.get("to_id") not in broken]
+    broken -= regions.keys()  # a bad item beside a good region of the same id: what points at the region counts
+    if broken:
+        choices = [c for c in choices if c[0] not in broken]
+        relations = [
+            r for r in relations if _key(r.get("from_id")) not in broken and _key(r.get("to_id")) not in broken
+        ]
+    _attach_choices(choices, regions, schema, problem)
     links = _read_relations(relations, regions, schema, problem)
     layers = _assemble(regions, links, schema, problem)
     return layers, problems
+
+
+def _relation(from_id: object, to_id: object) -> str:
+    return f"relation {visible(_key(from_id))}->{visible(_key(to_id))}"
+
+
+def _key(value: object) -> str:
+    """An id as a key (of `broken`, of choices): a string as it is; anything else as a message shows it."""
+    return value if isinstance(value, str) else _shown(value)
+
+
+def _shown(value: object) -> str:
+    """A value from the export as a message shows it: a string quoted with escapes visible, else its repr."""
+    if isinstance(value, str):
+        return f"'{visible(value)}'"
+    return "null" if value is None else repr(value)
 
 
 def _read_region(item: dict, text: str, schema: AnnotationSchema, problem) -> _Region | None:
@@ -94,71 +136,44 @@ def _read_region(item: dict, text: str, schema: AnnotationSchema, problem) -> _R
     if not isinstance(region_id, str) or not region_id:
         problem(None, "id", "a region has no id", "re-export the project; Label Studio gives every region an id")
         return None
+    if not region_id.isprintable() or region_id.strip() != region_id:
+        problem(
+            region_id,
+            "id",
+            "the region id has spaces at its ends or characters that cannot be seen (shown escaped)",
+            "re-export the project; Label Studio's region ids are letters and digits",
+        )
+        return None
     control = item["from_name"]
-    value = item.get("value") if isinstance(item.get("value"), dict) else {}
+    value = item.get("value")
+    if not isinstance(value, dict):
+        problem(
+            region_id, "value", f"expected an object with start, end, text and labels, got {describe(value)}", REEXPORT
+        )
+        return None
     labels = value.get("labels")
     allowed = _CONTROL_LABELS[control](schema)
+    if labels is None and (item.get("type") == "choices" or "choices" in value):
+        problem(
+            region_id,
+            "type",
+            f"{control} is a labels control: its regions take value.labels, not choices",
+            f"label the region with one of {sorted(allowed)}; the per-region choices are {sorted(_CHOICE_CONTROLS)}",
+        )
+        return None
     if not isinstance(labels, list) or len(labels) != 1:
         problem(region_id, "value.labels", f"expected exactly one label, got {labels!r}", "give the region one label")
         return None
-    if labels[0] not in allowed:
+    if not isinstance(labels[0], str) or labels[0] not in allowed:
         problem(
             region_id,
             "value.labels",
-            f"unknown {control} label {labels[0]!r}",
+            f"unknown {control} label {_shown(labels[0])}",
             f"use one of {sorted(allowed)} or add the label to schemas/annotation.yaml",
         )
         return None
     span = check_span(value, text, region_id, problem)
     return None if span is None else _Region(region_id, control, labels[0], span)
-
-
-def check_span(value: dict, text: str, region_id: str, problem) -> Span | None:
-    """Check offsets and text of a region against the document; None when they do not hold."""
-    start, end, quoted = value.get("start"), value.get("end"), value.get("text")
-    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
-        problem(
-            region_id,
-            "value.start",
-            f"offsets must be integers, got start={start!r} end={end!r}",
-            "re-create the region in Label Studio",
-        )
-        return None
-    if not 0 <= start < end <= len(text):
-        what = "empty or reversed (start >= end)" if start >= end else f"outside the text (0..{len(text)})"
-        problem(region_id, "value.start", f"span [{start}, {end}) is {what}", "re-create the region in Label Studio")
-        return None
-    actual = text[start:end]
-    if quoted != actual:
-        problem(
-            region_id,
-            "value.text",
-            _mismatch(quoted, actual, start, end, text),
-            "re-create the region in Label Studio on the current text",
-        )
-        return None
-    return Span(start, end, actual)
-
-
-def _mismatch(quoted: object, actual: str, start: int, end: int, text: str) -> str:
-    head = f"span text {_short(quoted)} != text[{start}:{end}] {_short(actual)}"
-    if isinstance(quoted, str):
-        units = text.encode("utf-16-le")
-        if units[2 * start : 2 * end].decode("utf-16-le", errors="replace") == quoted:
-            return (
-                head + " (the offsets count UTF-16 code units after a character outside the BMP, e.g. an emoji;"
-                " newscorpus and Label Studio count Unicode code points)"
-            )
-        if quoted.strip() == actual.strip() or quoted == actual.strip():
-            return head + " (they differ only in leading or trailing whitespace)"
-    return head
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    if isinstance(value, str) and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return f'"{text}"' if isinstance(value, str) else text
 
 
 def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSchema, problem) -> None:
@@ -181,7 +196,12 @@ def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSche
                 f"{control} belongs to {kind} regions, not to {_a(region.kind)} region",
                 f"remove the {control} choice from this region",
             )
-        elif not isinstance(picked, list) or len(picked) != 1 or picked[0] not in allowed:
+        elif (
+            not isinstance(picked, list)
+            or len(picked) != 1
+            or not isinstance(picked[0], str)
+            or picked[0] not in allowed
+        ):
             problem(
                 region_id,
                 control,
@@ -204,19 +224,22 @@ def _attach_choices(choices, regions: dict[str, _Region], schema: AnnotationSche
                 )
 
 
+def _one_of(value: object, allowed) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 def _read_relations(relations, regions: dict[str, _Region], schema: AnnotationSchema, problem) -> list:
     """Return (label, kind-ordered endpoint a, endpoint b) for each valid relation."""
     kinds = schema.relation_kinds
     links = []
     for item in relations:
         from_id, to_id, labels = item.get("from_id"), item.get("to_id"), item.get("labels")
-        name = f"relation {from_id}->{to_id}"
-        missing = [x for x in (from_id, to_id) if x not in regions]
+        missing = [x for x in (from_id, to_id) if not isinstance(x, str) or x not in regions]
         if missing:
             problem(
-                str(missing[0]),
+                _key(missing[0]),
                 "from_id" if missing[0] == from_id else "to_id",
-                f"{name} points to a region that does not exist",
+                f"{_relation(from_id, to_id)} points to a region that does not exist",
                 "delete the relation in Label Studio",
             )
             continue
@@ -224,16 +247,16 @@ def _read_relations(relations, regions: dict[str, _Region], schema: AnnotationSc
             problem(
                 str(from_id),
                 "labels",
-                f"{name} needs exactly one label, got {labels!r}",
+                f"{_relation(from_id, to_id)} needs exactly one label, got {labels!r}",
                 f"give the relation one label of {sorted(kinds)}",
             )
             continue
         label = labels[0]
-        if label not in kinds:
+        if not isinstance(label, str) or label not in kinds:
             problem(
                 str(from_id),
                 "labels",
-                f"{name} has unknown label {label!r}",
+                f"{_relation(from_id, to_id)} has unknown label {_shown(label)}",
                 f"use one of {sorted(kinds)} or add it to schemas/annotation.yaml",
             )
             continue
@@ -244,7 +267,7 @@ def _read_relations(relations, regions: dict[str, _Region], schema: AnnotationSc
                 problem(
                     str(from_id),
                     "labels",
-                    f"{name} is labelled {label!r}, which joins {_a(want[0])} and {_a(want[1])},"
+                    f"{_relation(from_id, to_id)} is labelled {label!r}, which joins {_a(want[0])} and {_a(want[1])},"
                     f" not {_a(a.kind)} and {_a(b.kind)}",
                     "relabel the relation or connect the right regions",
                 )
