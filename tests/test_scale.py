@@ -56,6 +56,16 @@ def small_layout(monkeypatch):
     monkeypatch.setattr(build_module, "BATCH_DOCS", 5)
 
 
+@pytest.fixture(scope="module")
+def sharded(synthetic, tmp_path_factory) -> Path:
+    """The synthetic project built once in the small layout, cut into ~4 shards; tests read it or copy it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shards, "ROW_GROUP_DOCS", 8)
+        patch.setattr(build_module, "BATCH_DOCS", 5)
+        project = copy(synthetic, tmp_path_factory.mktemp("sharded") / "repo")
+        return build_release(project, "0.1.0", max_shard_bytes=SHARD_BYTES).path
+
+
 def copy(synthetic: Path, target: Path) -> Project:
     shutil.copytree(synthetic, target)
     return Project(target)
@@ -276,8 +286,8 @@ def test_the_first_byte_that_is_not_utf8_is_named(tmp_path, monkeypatch):
 # -- validation in chunks ---------------------------------------------------------------------------
 
 
-def test_validation_in_chunks_adds_up_to_validation_in_one(synthetic, tmp_path, small_layout, monkeypatch):
-    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+def test_validation_in_chunks_adds_up_to_validation_in_one(sharded, monkeypatch):
+    release = sharded
     whole = validate_release(Project(REPO), release)
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)  # ~12 documents per chunk
     chunked = validate_release(Project(REPO), release)
@@ -286,14 +296,14 @@ def test_validation_in_chunks_adds_up_to_validation_in_one(synthetic, tmp_path, 
     assert chunked.summary()["suites"]["documents"]["rows"] == DOCS
 
 
-def test_validation_holds_one_chunk_at_a_time(synthetic, tmp_path, small_layout, monkeypatch):
+def test_validation_holds_one_chunk_at_a_time(sharded, monkeypatch):
     """A chunk's views are freed before the next chunk is read, and Great Expectations keeps no data frame."""
     import gc
     import weakref
 
     import newscorpus.validation.pandas_engine as validate_module
 
-    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+    release = sharded
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
     builders, frames, alive_when_read = [], [], []
     real_init, real_chunks, real_to_pandas = (
@@ -328,8 +338,8 @@ def test_validation_holds_one_chunk_at_a_time(synthetic, tmp_path, small_layout,
     assert [f for f in frames if f() is not None] == []
 
 
-def test_a_doc_id_repeated_in_another_shard_fails_uniqueness_in_chunks(synthetic, tmp_path, small_layout, monkeypatch):
-    release = build_release(copy(synthetic, tmp_path / "repo"), "0.1.0", max_shard_bytes=SHARD_BYTES).path
+def test_a_doc_id_repeated_in_another_shard_fails_uniqueness_in_chunks(sharded, tmp_path, monkeypatch):
+    release = Path(shutil.copytree(sharded, tmp_path / sharded.name))
     names = data_files(release, "documents")
     first, last = pq.read_table(release / names[0]), pq.read_table(release / names[-1])
     schema = last.schema

@@ -33,10 +33,11 @@ from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
 from newscorpus.labelstudio.exports import ExportConversion, ExportSummary, TaskAnnotations, export_paths
 from newscorpus.project import Project
+from newscorpus.release import shards
 from newscorpus.release.changelog import render_changelog, summary_line
 from newscorpus.release.diff import ReleaseDiff, diff_streams
 from newscorpus.release.manifest import MANIFEST_NAME, check_version, file_entry, manifest_text
-from newscorpus.release.shards import MAX_SHARD_BYTES, ROW_GROUP_DOCS, ReleaseWriter, iter_batches
+from newscorpus.release.shards import MAX_SHARD_BYTES, ReleaseWriter, iter_batches
 from newscorpus.schema import CONFIGS, AnnotationSchema
 from newscorpus.validation.expectations import Validation, check_suites
 from newscorpus.validation.pandas_engine import gate
@@ -111,7 +112,8 @@ def build_release(
                     raise ReleaseError(
                         "no article has a submitted annotation in annotation/exports/; nothing to release"
                     )
-                layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": ROW_GROUP_DOCS}
+                # Read at build time: the row group size the writer used (shards.ROW_GROUP_DOCS).
+                layout = {"max_shard_bytes": max_shard_bytes, "documents_per_row_group": shards.ROW_GROUP_DOCS}
                 previous = earlier[-1] if earlier else None
                 changes = diff_streams(
                     previous.version if previous else None,
@@ -135,7 +137,7 @@ def build_release(
     return Release(version, target, rows, summary, validation)
 
 
-BATCH_DOCS = ROW_GROUP_DOCS  # documents converted at a time: the build's working set
+BATCH_DOCS = shards.ROW_GROUP_DOCS  # documents converted at a time: the build's working set
 
 
 def write_documents(
