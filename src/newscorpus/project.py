@@ -1,4 +1,4 @@
-"""Where things live in a newscorpus checkout (see DESIGN: Layout)."""
+"""Where things live in a newscorpus checkout (docs/architecture.md)."""
 
 from __future__ import annotations
 

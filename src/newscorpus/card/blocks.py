@@ -223,7 +223,7 @@ def fields(schema: AnnotationSchema) -> str:
         for path, kind, field_name, type_name in _walk(arrow, _KIND_OF_CONFIG[config]):
             key = f"{'document' if field_name == 'doc_id' else kind}.{field_name}"
             if key not in FIELD_DOCS:
-                raise KeyError(f"card_blocks.FIELD_DOCS has no description for {key} (field {config}.{path})")
+                raise KeyError(f"blocks.FIELD_DOCS has no description for {key} (field {config}.{path})")
             lines.append(f"| `{path}` | {type_name} | {FIELD_DOCS[key].format(**values)} |")
         lines.append("")
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def _check_readable(release: Path, files: dict[str, list[str]]) -> None:
 
 
 def _chunk_views(project: Project, release: Path, files: dict[str, list[str]]) -> Iterator[dict]:
-    """Per chunk of whole documents (see validation_chunks): the table suites' views, built on demand."""
+    """Per chunk of whole documents (see chunks): the table suites' views, built on demand."""
     for tables in document_chunks(release, files):
         builder = ViewBuilder(project.schema, tables)
         del tables

@@ -1,7 +1,7 @@
-"""Release tables -> validation views on Spark: the columns of validation_view, computed by Spark.
+"""Release tables -> validation views on Spark: the columns of `views`, computed by Spark.
 
 Each view has exactly the columns, types and row order of the pandas engine's view
-(validation_view.py), so that the same suites give the same verdicts, counts and sample
+(views.py, view_specs.py), so that the same suites give the same verdicts, counts and sample
 ids. Every computed column is a Spark column expression over joins (a span against its
 document's text, references, nested records against flat ones); no row of a release is
 collected into Python. Lookups follow the Arrow code's rules to the letter: a key finds
@@ -71,7 +71,7 @@ def _get(frame: DataFrame, path: str, type_: T.DataType) -> Column:
 
 
 def mirror_columns(frame: DataFrame) -> dict[str, Column]:
-    """The table's actual columns under validation_view's mirror rule: structs flattened, lists as lengths."""
+    """The table's actual columns under the mirror rule of view_specs: structs flattened, lists as lengths."""
     return {
         name: column
         for field in frame.schema
