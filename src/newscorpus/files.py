@@ -1,4 +1,4 @@
-"""File helpers every stage shares: a streamed sha256, a manifest-style file entry.
+"""The one sha256 of the package: of a file (streamed), of an open file, of bytes.
 
 A leaf module: it imports nothing from the package.
 """
@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import BinaryIO
 
 
 def file_sha256(path: Path) -> str:
     """The sha256 of a file's bytes, read in blocks (memory does not grow with the file)."""
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        return stream_sha256(handle)
+
+
+def stream_sha256(handle: BinaryIO) -> str:
+    """The sha256 of what is left to read in an open binary file, read in blocks."""
+    return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_digest(path: Path) -> tuple[int, str]:

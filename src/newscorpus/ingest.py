@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import stat
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newscorpus.errors import InputError, Problem
+from newscorpus.files import bytes_sha256
 
 # Patterns are matched against the whole string (fullmatch): `$` would let a final newline through.
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
@@ -32,7 +32,7 @@ class Article:
 
 
 def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return bytes_sha256(text.encode("utf-8"))
 
 
 def parse_article(raw: bytes, *, source_file: str, doc_id: str, language: str) -> Article:

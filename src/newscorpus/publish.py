@@ -14,7 +14,6 @@ the server, so a Hub that accepts a connection and never answers is an error, no
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from newscorpus.card.croissant import checksum_mismatches
 from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import PublishError, ReleaseError
+from newscorpus.files import bytes_sha256
 from newscorpus.project import Project
 from newscorpus.release.manifest import checked_outputs, checked_versions, read_manifest
 from newscorpus.release.verify import verify
@@ -135,7 +135,7 @@ def _entry(release: Path, name: str) -> FileEntry:
     from huggingface_hub.utils import sha
 
     data = (release / name).read_bytes()
-    return FileEntry(name, len(data), hashlib.sha256(data).hexdigest(), sha.git_hash(data))
+    return FileEntry(name, len(data), bytes_sha256(data), sha.git_hash(data))
 
 
 def publish(project: Project, release: Path, repo_id: str, *, private: bool = False) -> list[str]:

@@ -37,8 +37,8 @@ REGION_KINDS = (ENTITY_CONTROL, EVENT_CONTROL, QUOTE_CONTROL, CUE_CONTROL)
 CONFIGS = ("documents", "entities", "events", "quotes")
 
 PRESENTATION_FILE = "presentation.yaml"  # colours and hotkeys, beside annotation.yaml
-HOTKEY_PATTERN = re.compile(r"^[a-z0-9]$")
-COLOUR_PATTERN = re.compile(r"^#[0-9a-f]{6}$")
+HOTKEY_PATTERN = re.compile(r"[a-z0-9]")  # fullmatch
+COLOUR_PATTERN = re.compile(r"#[0-9a-f]{6}")  # fullmatch
 RESERVED_HOTKEYS = frozenset("u")  # Label Studio's own single keys (u: unselect the region)
 UNSTYLED_COLOUR = "#bfbfbf"  # a label not yet in presentation.yaml
 _STICKY = (
@@ -289,8 +289,8 @@ def load_presentation(path: Path, labels: list[str], relations: list[str]) -> Pr
     for label in set(relation_colours) - set(relations):
         problems.append(f"relation {label!r} is not in annotation.yaml; remove its entry")
     relation_colours = {k: str(v).lower() for k, v in relation_colours.items() if k in relations}
-    bad_keys = sorted(k for k in hotkeys.values() if not HOTKEY_PATTERN.match(k) or k in RESERVED_HOTKEYS)
-    bad_colours = sorted(c for c in [*colours.values(), *relation_colours.values()] if not COLOUR_PATTERN.match(c))
+    bad_keys = sorted(k for k in hotkeys.values() if not HOTKEY_PATTERN.fullmatch(k) or k in RESERVED_HOTKEYS)
+    bad_colours = sorted(c for c in [*colours.values(), *relation_colours.values()] if not COLOUR_PATTERN.fullmatch(c))
     for what, values in (("hotkeys", list(hotkeys.values())), ("colours", list(colours.values()))):
         shared = sorted({v for v in values if values.count(v) > 1})
         if shared:

@@ -17,7 +17,6 @@ naming its task and field (`surrogates`).
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from typing import BinaryIO
 import ijson
 
 from newscorpus.errors import InputError, Problem
+from newscorpus.files import stream_sha256
 from newscorpus.labelstudio import json_window
 from newscorpus.labelstudio.export_names import SIDECAR_SUFFIX, check_export_path, check_sidecar_path
 from newscorpus.labelstudio.surrogates import SurrogateScan, lone_surrogates, suspect_bytes
@@ -114,11 +114,9 @@ def check_sidecar(path: Path, name: str) -> None:
                 )
             ]
         )
-    digest = hashlib.sha256()
     with open_export(path, name) as handle:
-        while block := handle.read(READ_SIZE):
-            digest.update(block)
-    if recorded[0].decode("ascii") != digest.hexdigest():
+        digest = stream_sha256(handle)
+    if recorded[0].decode("ascii") != digest:
         raise InputError(
             [
                 Problem(

@@ -12,7 +12,6 @@ silently.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from newscorpus.errors import InputError, LabelStudioError, Location, Problem
+from newscorpus.files import bytes_sha256
 from newscorpus.ingest import sha256_text
 from newscorpus.labelstudio.export_file import check_path, check_sidecar, iter_tasks, load_whole
 from newscorpus.labelstudio.export_names import export_name
@@ -314,7 +314,7 @@ def adjudicate(submitted: list[dict]) -> dict:
 def store_export(exports_dir: Path, raw: bytes, project_id: int, now: Callable[[], dt.datetime]) -> Path:
     """Write the export and its `<name>.sha256` beside it; never overwrite, names order by time (UTC)."""
     exports_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = bytes_sha256(raw)
     for _ in range(3):
         name = export_name(now(), project_id)
         target = exports_dir / name

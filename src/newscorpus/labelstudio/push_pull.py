@@ -10,7 +10,6 @@ until a complete export is in memory.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from newscorpus import schema as S
 from newscorpus.errors import LabelStudioError, Location
+from newscorpus.files import bytes_sha256
 from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import preannotate
 from newscorpus.labelstudio.client import (
@@ -292,7 +292,7 @@ def pull(
         project_id=found.id,
         title=found.title,
         path=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=bytes_sha256(raw),
         tasks=len(tasks),
         submitted=len(annotations),
         multi_annotated=several,

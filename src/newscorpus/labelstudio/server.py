@@ -11,7 +11,6 @@ with telemetry off, and is stopped by its pid with SIGTERM.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -20,9 +19,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from newscorpus.errors import LabelStudioError
 
@@ -64,7 +64,7 @@ def ensure_installed(venv: Path, *, python: str | None = None, quiet: bool = Tru
     Takes a file lock so that two test sessions never install into the same folder at once.
     """
     venv.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(venv.parent / f".{venv.name}.install.lock"):
+    with FileLock(venv.parent / f".{venv.name}.install.lock"):  # waits for another install to finish
         if installed_version(venv) == LABEL_STUDIO_VERSION:
             return venv / "bin" / "label-studio"
         python = python or _base_python()
@@ -92,16 +92,6 @@ def ensure_installed(venv: Path, *, python: str | None = None, quiet: bool = Tru
 def _base_python() -> str:
     # A venv made from inside another venv still points at the base interpreter.
     return sys.executable
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 from newscorpus.errors import ReleaseError, SchemaError
 from newscorpus.project import Project
+from newscorpus.release.manifest import version_key
+from newscorpus.schema import VERSION_PATTERN
 from newscorpus.validation import suites
 from newscorpus.validation.expectations import (
     DATA_DOCS_SITE,
@@ -126,12 +128,10 @@ def run(
 def check_schema_version(release: str, built_with: str | None, project: Project) -> None:
     """A release is checked by suites of its schema's major version, never by older ones."""
     current = project.schema.schema_version
-    try:
-        major, minor_patch = int(built_with.split(".")[0]), tuple(int(x) for x in built_with.split(".")[1:])
-    except (AttributeError, ValueError):
-        raise ReleaseError(f"{release}/manifest.json: schema_version {built_with!r} is not X.Y.Z") from None
-    now = tuple(int(x) for x in current.split("."))
-    if major != now[0] or minor_patch > now[1:]:
+    if not isinstance(built_with, str) or VERSION_PATTERN.fullmatch(built_with) is None:
+        raise ReleaseError(f"{release}/manifest.json: schema_version {built_with!r} is not X.Y.Z")
+    then, now = version_key(built_with), version_key(current)
+    if then[0] != now[0] or then[1:] > now[1:]:
         raise ReleaseError(
             f"{release} was built with schema {built_with}, these suites are for schema {current}:"
             f" validate it from a checkout of schema {built_with.split('.')[0]}.x at or after {built_with}"

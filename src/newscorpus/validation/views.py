@@ -14,12 +14,12 @@ Views are built one at a time from Arrow; nothing here converts a whole release 
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from newscorpus.files import bytes_sha256
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation.view_specs import (
     LAYERS,
@@ -126,7 +126,7 @@ class ViewBuilder:
         matches = []
         for offset in range(0, len(texts), _TEXT_CHUNK):
             batch = (texts.slice(offset, _TEXT_CHUNK).to_pylist(), sha.slice(offset, _TEXT_CHUNK).to_pylist())
-            matches += [None if t is None else hashlib.sha256(t).hexdigest() == h for t, h in zip(*batch, strict=True)]
+            matches += [None if t is None else bytes_sha256(t) == h for t, h in zip(*batch, strict=True)]
         published = _get(docs, "published", pa.date32())
         precision = self._str("documents", "published_precision")
         first_of_month = pc.equal(pc.day(published), 1)
