@@ -16,7 +16,7 @@ for release in $releases; do
   newscorpus validate "$release"
 done
 latest=$(echo "$releases" | tail -n 1)
-echo "== rebuilding $latest from seeds/ and annotation/exports/"
+echo "== rebuilding $latest from the inputs its manifest records"
 newscorpus reproduce "$latest"
 echo "== loading $latest with datasets.load_dataset"
 HF_DATASETS_DISABLE_PROGRESS_BARS=1 newscorpus show "$latest"
