@@ -8,7 +8,7 @@ import datasets
 import pytest
 
 from newscorpus.project import Project
-from tests.helpers import NO_PYTHON_WORKERS, SPARK_TEST_SETTINGS, copy_project, java_major
+from tests.helpers import NO_PYTHON_WORKERS, SPARK_TEST_SETTINGS, copy_project, java_major, required
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +49,7 @@ def two_releases(tmp_path_factory):
 
 def _missing(what: str):
     """A missing Java or pyspark skips the Spark tests on a developer's machine and fails them in CI."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}; CI=true: the Spark engine's tests must run (scripts/test.sh installs both)")
-    pytest.skip(what)
+    required(what, f"{what}; CI=true: the Spark engine's tests must run (scripts/test.sh installs both)")
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,11 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from newscorpus.build.builder import PARQUET_OPTIONS
 from newscorpus.files import file_digest
@@ -162,23 +164,41 @@ TOKEN = "hf_SENTINELsentinel0123456789"
 REPO_ID = "newsorg/newscorpus"
 
 
-def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID, **extra_env):
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")}
+def hub_environment(hub_url: str, token: str | None, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """The environment of a `newscorpus publish` run against the stand-in Hub at `hub_url`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN", *drop)}
     env.update(
-        HF_ENDPOINT=hub.url,
+        HF_ENDPOINT=hub_url,
         HF_HUB_DISABLE_XET="1",  # take the LFS upload path the stand-in Hub speaks
         HF_HUB_DISABLE_TELEMETRY="1",  # no user-agent registry fetch among the recorded requests
         HF_HUB_DISABLE_PROGRESS_BARS="1",
-        PYTHONPATH=str(REPO / "src"),
+        PYTHONPATH=f"{REPO / 'src'}{os.pathsep}{REPO}",
     )
     if token is not None:
         env["HF_TOKEN"] = token
-    env.update(extra_env)
+    env.update(extra)
+    return env
+
+
+def publish(hub: FakeHub, release, *args: str, token: str | None = TOKEN, repo_id: str = REPO_ID, **extra_env):
+    env = hub_environment(hub.url, token, **extra_env)
     command = [sys.executable, "-m", "newscorpus.cli", "publish", str(release), f"--repo-id={repo_id}", *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert TOKEN not in result.stdout + result.stderr
     return result.returncode, result.stdout, result.stderr
 
+
+def required(reason: str, in_ci: str) -> NoReturn:
+    """A component a test needs is missing: a skip on a developer's machine, a failure when CI=true."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(in_ci, pytrace=False)
+    pytest.skip(reason)
+
+
+# The test Label Studio's first user.
+ADMIN_EMAIL = "admin@newscorpus.test"
+ADMIN_PASSWORD = "admin-password-for-tests"
+ADMIN_TOKEN = "newscorpus-test-admin-token"  # a throwaway server on 127.0.0.1, made for this test session
 
 TEMPLATE = REPO / ".cache" / "label-studio" / f"test-data-{LABEL_STUDIO_VERSION}"
 

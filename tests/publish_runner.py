@@ -13,7 +13,6 @@ the record.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from newscorpus import cli
 from newscorpus import publish as publish_module
 from newscorpus.project import Project
 from newscorpus.validation.pandas_engine import validate_release
-from tests.helpers import REPO, REPO_ID, TOKEN
+from tests.helpers import REPO, REPO_ID, TOKEN, hub_environment
 
 
 def fingerprint(release: Path) -> str:
@@ -58,17 +57,7 @@ def run_publish(
     **extra_env: str,
 ) -> tuple[int, str, str]:
     """Run `newscorpus publish RELEASE --repo-id REPO_ID ARGS` as a user would; (exit code, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN", "NEWSCORPUS_HUB_TIMEOUT")}
-    env.update(
-        HF_ENDPOINT=hub_url,
-        HF_HUB_DISABLE_XET="1",  # take the LFS upload path the stand-in Hub speaks
-        HF_HUB_DISABLE_TELEMETRY="1",  # no user-agent registry fetch among the recorded requests
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-        PYTHONPATH=f"{REPO / 'src'}{os.pathsep}{REPO}",
-    )
-    if token is not None:
-        env["HF_TOKEN"] = token
-    env.update(extra_env)
+    env = hub_environment(hub_url, token, drop=("NEWSCORPUS_HUB_TIMEOUT",), **extra_env)
     command = [f"--root={REPO}", "publish", str(release), f"--repo-id={repo_id}", *args]
     if validated is None:
         command = [sys.executable, "-m", "newscorpus.cli", *command]

@@ -24,11 +24,16 @@ from newscorpus.labelstudio.server import (
     ensure_installed,
     start_server,
 )
-from tests.helpers import REPO, TEMPLATE, TEMPLATE_FILES, free_port
-
-ADMIN_EMAIL = "admin@newscorpus.test"
-ADMIN_PASSWORD = "admin-password-for-tests"
-ADMIN_TOKEN = "newscorpus-test-admin-token"  # a throwaway server on 127.0.0.1, made for this test session
+from tests.helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADMIN_TOKEN,
+    REPO,
+    TEMPLATE,
+    TEMPLATE_FILES,
+    free_port,
+    required,
+)
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,7 @@ class LabelStudio:
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Label Studio is required when CI=true: {reason}", pytrace=False)
-    pytest.skip(f"no Label Studio server: {reason}")
+    required(f"no Label Studio server: {reason}", f"Label Studio is required when CI=true: {reason}")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ missing browser or Playwright fails the test; elsewhere it skips.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import uuid
@@ -28,8 +27,7 @@ from newscorpus.labelstudio.client import Connection
 from newscorpus.labelstudio.exports import export_paths, read_annotations
 from newscorpus.labelstudio.push_pull import pull, push
 from newscorpus.labelstudio.regions import convert_result
-from tests.helpers import copy_project
-from tests.labelstudio.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, copy_project, required
 
 pytestmark = pytest.mark.labelstudio
 
@@ -46,9 +44,7 @@ LOAD_TIMEOUT_MS = 60_000  # the labeling view takes 6-10 s on two busy cores
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser test needs Chromium and Playwright when CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
+    required(reason, f"the browser test needs Chromium and Playwright when CI=true: {reason}")
 
 
 @pytest.fixture(scope="session")
