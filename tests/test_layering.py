@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ingest",),
     ("project",),
     ("schema",),
-    ("errors", "files"),
+    ("errors", "files", "segment"),
 )
 # Imports of the package's own modules inside a function, each with why it is not at the top.
 DEFERRED_ALLOWED = {

@@ -12,7 +12,7 @@ The layers, top first (a module may import its own layer's siblings and anything
     ingest                    seeds/*.txt -> Article
     project                   where things live in a checkout
     schema                    schemas/annotation.yaml and everything derived from it
-    errors | files            the exception tree; file hashing
+    errors | files | segment  the exception tree; file hashing; sentences and tokens (syntok)
 
 `tests/test_layering.py` holds this list as data and fails on any import that breaks it and
 on any import cycle between modules.
