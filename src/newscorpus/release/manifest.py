@@ -20,6 +20,12 @@ from newscorpus.schema import VERSION_PATTERN
 MANIFEST_NAME = "manifest.json"
 # Manifest fields added after some releases were built: such a release is compared without them.
 LATER_MANIFEST_FIELDS = ("validation", "layout")
+# The release format: which configs, columns, card sections and Croissant fields a release has.
+# A manifest records it as "format" from format 2 on; a release without the field is format 1.
+# A patch release keeps the format of the release line it corrects (a patch adds no field or
+# config); a new minor or major version is written in the current format.
+CURRENT_FORMAT = 1
+FIRST_FORMAT = 1
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 RESTORE = "restore manifest.json as the build wrote it, or rebuild the release"
 OWN_FILES = "a release lists only its own files"
@@ -44,6 +50,30 @@ def release_versions(corpus_dir: Path) -> list[str]:
         p.name[1:] for p in corpus_dir.glob("v*") if p.is_dir() and VERSION_PATTERN.fullmatch(p.name[1:]) is not None
     ]
     return sorted(found, key=version_key)
+
+
+def release_format(manifest: dict) -> int:
+    """The format a release was written in (see CURRENT_FORMAT)."""
+    value = manifest.get("format", FIRST_FORMAT)
+    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_FORMAT <= value <= CURRENT_FORMAT:
+        raise ReleaseError(
+            f"manifest.json: format {value!r} is not one this builder knows ({FIRST_FORMAT}..{CURRENT_FORMAT});"
+            " upgrade newscorpus"
+        )
+    return value
+
+
+def format_for(version: str, earlier: dict[str, int]) -> int:
+    """The format to write `version` in, given the earlier releases' formats by version.
+
+    A patch (X.Y.Z with Z > 0) keeps the format of the newest earlier release of X.Y; anything
+    else is written in the current format.
+    """
+    major, minor, patch = version_key(version)
+    line = [v for v in earlier if version_key(v)[:2] == (major, minor) and version_key(v) < (major, minor, patch)]
+    if patch > 0 and line:
+        return earlier[max(line, key=version_key)]
+    return CURRENT_FORMAT
 
 
 def read_manifest(release: Path) -> dict:
