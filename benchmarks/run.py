@@ -12,6 +12,9 @@ process, its peak memory read from the process itself (resource.getrusage, VmHWM
 - validate: `newscorpus validate` of the release (every suite, the manifest's included);
 - load cold / warm: `datasets.load_dataset` of the four configs into an empty cache, then again;
 - floor build (benchmarks/floor.py): orjson, pyarrow tables, pyarrow.parquet, nothing else;
+- peer: label-studio-sdk's own converter on the same export (`Converter(...).convert_to_json_min`,
+  the JSON_MIN export: flattened regions as JSON, no checks, no Parquet): what a user who only
+  wants the export flattened would run instead of a build;
 - floor validate: the same views and expectations in pyarrow.compute on the whole tables in memory
   (benchmarks/validate_bench.py's baseline).
 
@@ -41,7 +44,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
 MEASURES = (
-    "build", "build_without_gate", "gate", "validate", "load_cold", "load_warm", "floor_build", "floor_validate"
+    "build", "build_without_gate", "gate", "validate", "load_cold", "load_warm", "floor_build", "floor_validate",
+    "peer_convert",
 )  # fmt: skip
 RESULTS = HERE / "results.json"
 README = HERE / "README.md"
@@ -107,6 +111,8 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
         extra = {"rows": build_floor(project_root, work / "floor")}
     elif measure == "floor_validate":
         extra = {"failures": floor_validate(project, work / "build" / "v0.0.1")}
+    elif measure == "peer_convert":
+        extra = peer_convert(project, work / "peer")
     else:
         raise ValueError(measure)
     return {"seconds": time.perf_counter() - begin, "peak_mib": peak_mib(), **extra}
@@ -130,6 +136,21 @@ def floor_validate(project, release: Path) -> list[str]:
     for name in TABLE_SUITES:
         failed += arrow_checks(builder.build(name), suite(name, project.schema), parameters)
     return failed
+
+
+def peer_convert(project, out: Path) -> dict:
+    """label-studio-sdk's converter, JSON_MIN, on the project's one export; its import is part of the time."""
+    from label_studio_sdk.converter import Converter
+
+    from newscorpus.labelstudio.exports import export_paths
+
+    (export,) = export_paths(project.exports_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    converter = Converter(config=project.schema.label_config(), project_dir=None, download_resources=False)
+    converter.convert_to_json_min(str(export), str(out), is_dir=False)
+    written = sorted(out.rglob("*.json"))
+    return {"files": len(written), "bytes": sum(p.stat().st_size for p in written)}
 
 
 def same_tables(release: Path, floor: Path) -> dict[str, bool]:
@@ -203,6 +224,9 @@ def ratios(m: dict, docs: int) -> dict:
         "validate_per_floor_time": m["validate"]["seconds"] / m["floor_validate"]["seconds"],
         "gate_per_floor_time": m["gate"]["seconds"] / m["floor_validate"]["seconds"],
         "validate_per_floor_peak": m["validate"]["peak_mib"] / m["floor_validate"]["peak_mib"],
+        # Throughput of the build against the peer's on the same export: > 1 means the build is faster.
+        "build_per_peer_throughput": m["peer_convert"]["seconds"] / m["build"]["seconds"],
+        "build_per_peer_peak": m["build"]["peak_mib"] / m["peer_convert"]["peak_mib"],
         "build_docs_per_second": docs / m["build"]["seconds"],
         "build_without_gate_docs_per_second": docs / m["build_without_gate"]["seconds"],
     }
@@ -234,10 +258,12 @@ def table(sizes: list[dict]) -> str:
         ("build", "build (with gate)"), ("build_without_gate", "build without gate"), ("gate", "gate alone"),
         ("floor_build", "floor build (orjson + pyarrow)"), ("validate", "`newscorpus validate`"),
         ("floor_validate", "floor validation (pyarrow.compute)"), ("load_cold", "`load_dataset`, cold"),
-        ("load_warm", "`load_dataset`, warm"),
+        ("load_warm", "`load_dataset`, warm"), ("peer_convert", "peer: label-studio-sdk converter (JSON_MIN)"),
     ):  # fmt: skip
         row(title, lambda s, n=name: f"{s['median'][n]['seconds']:.1f} s, {s['median'][n]['peak_mib']:,.0f} MiB")
     row("build docs/s", lambda s: f"{s['ratios']['build_docs_per_second']:,.0f}")
+    row("**build / peer: throughput**", lambda s: f"{s['ratios']['build_per_peer_throughput']:.2f}x")
+    row("build / peer: peak memory", lambda s: f"{s['ratios']['build_per_peer_peak']:.2f}x")
     row("build / floor: time", lambda s: f"{s['ratios']['build_per_floor_time']:.2f}x")
     row("build without gate / floor: time", lambda s: f"{s['ratios']['build_without_gate_per_floor_time']:.2f}x")
     row("build / floor: peak memory", lambda s: f"{s['ratios']['build_per_floor_peak']:.2f}x")
