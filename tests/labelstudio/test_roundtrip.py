@@ -218,7 +218,7 @@ def test_round_trip_gives_back_exactly_what_annotators_entered(tmp_path, ls_env,
     [document] = report["documents"]
     assert (document["doc_id"], document["annotators"], document["release_annotation_is_ground_truth"]) == (
         UNICODE_DOC,
-        [first.id, second.id],
+        [str(first.id), str(second.id)],  # annotator codes: by default the Label Studio id as text
         True,
     )
     layers = document["layers"]

@@ -7,7 +7,7 @@ one annotation's `result` into typed, checked records (`regions`, `spans`, `reco
 result items made in one place (`results`), a local server (`server`), the SDK client
 (`client`), `annotate push` / `pull` with the project's instructions (`push_pull`,
 `instructions`), rule-based pre-annotations (`preannotate`, `prerules`) and inter-annotator
-agreement (`agreement`).
+agreement (`agreement`, with `agreement_items` and `coref_scores`).
 May import `release` (pre-annotation reads the latest release), `ingest`, `project`, `schema`,
 `errors` and `files`; never `validation`, `card`, `build`, `publish` or `cli`.
 """
