@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from newscorpus.card import croissant, usage
 from newscorpus.card.croissant import checksum_mismatches
 from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import PublishError, ReleaseError
@@ -64,6 +65,9 @@ class Plan:
     commit_message: str
     commit_description: str
     checked: str  # what the gate found: the validation's headline
+    # Files uploaded with other bytes than the release folder's: the card and croissant.json naming the Hub
+    # dataset (format 2 on). `files` describes the bytes uploaded.
+    rewritten: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def gate(self) -> str:
@@ -81,6 +85,11 @@ class Plan:
             f"files ({len(self.files)}, {total} bytes):",
         ]
         lines += [f"  {f.sha256}  {f.size:>10}  {f.path}" for f in self.files]
+        if self.rewritten:
+            lines.append(
+                f"rewritten for the Hub: {', '.join(sorted(self.rewritten))} (quick start, citation and url name"
+                f" {usage.dataset_url(self.repo_id)} and tag {self.tag}; the release folder is not changed)"
+            )
         lines += [
             f'commit on {BRANCH}: "{self.commit_message}" (files on {BRANCH} that are not in the release are deleted'
             " in the same commit)",
@@ -121,20 +130,38 @@ def plan(project: Project, release: Path, repo_id: str) -> Plan:
             f" {validation.expectations} expectations): {failed}; `newscorpus validate {release}` reports them"
         )
     names = sorted([entry["path"] for entry in outputs] + ["manifest.json"])
-    files = tuple(_entry(release, name) for name in names)
+    rewritten = hub_copies(release, version, repo_id)
+    files = tuple(_entry(release, name, rewritten.get(name)) for name in names)
     rows = ", ".join(f"{Path(e['path']).parts[0]} {e['rows']}" for e in outputs if "rows" in e)  # the Parquet files
     description = (
         f"newscorpus v{version}: {rows} rows; schema {versions['schema_version']},"
         f" guidelines {versions['guideline_version']}.\n"
         "What changed since the release before: CHANGELOG.md. Checksums of every file: manifest.json."
     )
-    return Plan(release, repo_id, version, files, f"Release v{version}", description, validation.headline())
+    return Plan(release, repo_id, version, files, f"Release v{version}", description, validation.headline(), rewritten)
 
 
-def _entry(release: Path, name: str) -> FileEntry:
+def hub_copies(release: Path, version: str, repo_id: str) -> dict[str, bytes]:
+    """README.md and croissant.json as uploaded to `repo_id`, for a card with a quick start block (format 2 on).
+
+    The card's quick start loads the release from the Hub at its tag and its citation gains the
+    dataset's URL; croissant.json's `url` and `citeAs` name the dataset. A release whose card has
+    no quick start block is uploaded exactly as it is.
+    """
+    card = usage.for_hub((release / "README.md").read_text(encoding="utf-8"), version, repo_id)
+    if card is None:
+        return {}
+    copies = {"README.md": card.encode("utf-8")}
+    if (release / croissant.FILE_NAME).is_file():
+        text = (release / croissant.FILE_NAME).read_text(encoding="utf-8")
+        copies[croissant.FILE_NAME] = croissant.for_hub(text, version, repo_id).encode("utf-8")
+    return copies
+
+
+def _entry(release: Path, name: str, data: bytes | None = None) -> FileEntry:
     from huggingface_hub.utils import sha
 
-    data = (release / name).read_bytes()
+    data = (release / name).read_bytes() if data is None else data
     return FileEntry(name, len(data), bytes_sha256(data), sha.git_hash(data))
 
 
@@ -295,7 +322,10 @@ def _publish(todo: Plan, token: str, private: bool) -> list[str]:
     else:
         operations = [CommitOperationDelete(path_in_repo=path) for path in stale]
         operations += [
-            CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(todo.release / f.path)) for f in changed
+            CommitOperationAdd(
+                path_in_repo=f.path, path_or_fileobj=todo.rewritten.get(f.path, str(todo.release / f.path))
+            )
+            for f in changed
         ]
         commit = api.create_commit(
             **repo,

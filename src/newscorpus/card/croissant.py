@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from newscorpus.card.croissant_links import (
+    FIRST_FORMAT_WITH_LINKS,
+    NESTED_WARNING,
+    add_references,
+    creator,
+    date_published,
+)
 from newscorpus.card.datacard import citation, license_text, split_card, summary
+from newscorpus.card.usage import cite, dataset_url
 from newscorpus.files import file_digest
 from newscorpus.release.manifest import SHA256_PATTERN, file_problem, json_kind, member_problem
 from newscorpus.release.shards import config_pattern
@@ -135,11 +143,14 @@ def document(
     description: str,
     licensing: str,
     citation: str | None,
+    release_format: int = 1,
 ) -> dict:
     """The Croissant JSON-LD for the release in `folder` (its Parquet files must be written).
 
     A config in one file is a FileObject; a config cut into shards is a FileSet (its
     `<config>/train-*.parquet` pattern) beside one FileObject per shard with its sha256.
+    From format 2 on it also has `references`, `creator`, `datePublished`, the citation with
+    the version and a warning about nested fields (card/croissant_links.py).
     """
     distribution = []
     for config in CONFIGS:
@@ -209,6 +220,14 @@ def document(
         doc["url"] = metadata["homepage"]
     if citation:
         doc["citeAs"] = citation
+    if release_format >= FIRST_FORMAT_WITH_LINKS:
+        add_references(record_sets)
+        doc["description"] = description + NESTED_WARNING
+        doc["creator"] = creator(citation, metadata)
+        if citation:
+            doc["citeAs"] = cite(citation, version).rstrip("\n")
+        if published := date_published(folder, data_files["documents"]):
+            doc["datePublished"] = published
     return doc
 
 
@@ -217,12 +236,27 @@ def render(doc: dict) -> str:
 
 
 def for_release(
-    folder: Path, schema: AnnotationSchema, version: str, data_files: dict[str, list[str]], datacard: str
+    folder: Path,
+    schema: AnnotationSchema,
+    version: str,
+    data_files: dict[str, list[str]],
+    datacard: str,
+    release_format: int = 1,
 ) -> str:
     """croissant.json for a release whose Parquet files are written, described with the card's words."""
     metadata, _ = split_card(datacard)
     licensing = license_text(datacard).split("\n", 1)[1].strip()
-    doc = document(folder, schema, version, data_files, metadata, summary(datacard), licensing, citation(datacard))
+    cited = citation(datacard)
+    doc = document(folder, schema, version, data_files, metadata, summary(datacard), licensing, cited, release_format)
+    return render(doc)
+
+
+def for_hub(text: str, version: str, repo_id: str) -> str:
+    """croissant.json as uploaded to `repo_id` (format 2 on): its `url` and citation name the Hub dataset."""
+    doc = json.loads(text)
+    doc["url"] = dataset_url(repo_id)
+    if isinstance(doc.get("citeAs"), str):
+        doc["citeAs"] = cite(doc["citeAs"], version, repo_id).rstrip("\n")
     return render(doc)
 
 
