@@ -1,6 +1,6 @@
 """Every quote with its kind and the canonical name of its speaker's coreference chain.
 
-    python examples/quotes_with_speakers.py [corpus/vX.Y.Z]
+python examples/quotes_with_speakers.py [corpus/vX.Y.Z]
 """
 
 from datasets import load_dataset
