@@ -4,7 +4,7 @@ import hashlib
 import pytest
 
 from newscorpus.errors import InputError
-from newscorpus.ingest import parse_article, read_articles
+from newscorpus.ingest import Provenance, parse_article, read_articles
 from tests.helpers import REPO, SEED_ID
 
 
@@ -107,3 +107,78 @@ def test_duplicate_doc_id_and_all_problems_reported(tmp_path):
         "  [b/doc2.txt] doc_id=doc2 field=published: no 'date YYYY-MM-DD' header at the start of the file;"
         " fix: make the first line 'date YYYY-MM-DD' (or 'date YYYY-MM', 'date YYYY')"
     )
+
+
+# -- provenance headers: only after a date line that carries nothing else, ended by a blank line -----------
+
+
+def test_provenance_headers():
+    article = parse(
+        "date 2024-03-05\r\nurl: https://example.org/a?id=1\r\ntitle:  Zvešan talks \r\npublisher: RTS\r\n"
+        "author: Ana Đurić\r\nlanguage: sr-Latn\r\n\r\nurl: is not a header here.\r\n".encode()
+    )
+    assert article.provenance == Provenance(
+        url="https://example.org/a?id=1", title="Zvešan talks", publisher="RTS", author="Ana Đurić", language="sr-Latn"
+    )
+    assert article.text == "url: is not a header here."
+    assert article.language == "en"  # the project's language; the header is the article's own statement
+
+
+def test_no_headers_without_them_or_with_the_body_on_the_date_line():
+    assert parse(b"date 2024-03-05 title: Text on the date line.").provenance == Provenance()
+    assert parse(b"date 2024-03-05 title: Text on the date line.").text == "title: Text on the date line."
+    # the first line after the date is not 'name: value': the body starts there, as it always did
+    article = parse(b"date 2024-03-05\nTitle: Upper case is text.\nurl: x\n")
+    assert (article.provenance, article.text) == (Provenance(), "Title: Upper case is text.\nurl: x")
+    # a blank line right after the date line: no headers, whatever follows
+    assert parse(b"date 2024-03-05\n\nurl: text.\n").text == "url: text."
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b"date 2024-03-05\nsource: wire\n\nText.",
+            "field=source: unknown header 'source'; fix: use only the headers url, title, publisher, author,"
+            " language; if the article text starts here, put a blank line after the date line",
+        ),
+        (
+            b"date 2024-03-05\ntitle: One\ntitle: Two\n\nText.",
+            "field=title: header 'title' is given twice; fix: keep one 'title:' line",
+        ),
+        (
+            b"date 2024-03-05\nurl: example.org/a\n\nText.",
+            "field=url: url 'example.org/a' is not an http(s) address; fix: give the article's address, https://...",
+        ),
+        (
+            b"date 2024-03-05\nurl: javascript:alert(1)\n\nText.",
+            "field=url: url 'javascript:alert(1)' is not an http(s) address; fix: give the article's address,"
+            " https://...",
+        ),
+        (
+            b"date 2024-03-05\nlanguage: English\n\nText.",
+            "field=language: language 'English' is not a language tag; fix: write a BCP 47 tag such as 'en',"
+            " 'sr-Latn' or 'pt-BR'",
+        ),
+        (
+            b"date 2024-03-05\nauthor:   \n\nText.",
+            "field=author: author '   ' is empty or not one line; fix: give the author on one line, or leave it out",
+        ),
+        (
+            b"date 2024-03-05\ntitle: Talks\nTalks resumed on Monday.",
+            "field=headers: line 'Talks resumed on Monday.' follows the headers but is not a header 'name: value';"
+            " fix: put a blank line between the headers and the article text",
+        ),
+        (
+            b"date 2024-03-05\ntitle: Talks\n\n \n",
+            "field=text: the article body is empty; fix: after the headers, add a blank line and the article text",
+        ),
+        (
+            b"date 2024-03-05\ntitle: Talks",
+            "field=text: the article body is empty; fix: after the headers, add a blank line and the article text",
+        ),
+    ],
+    ids=["unknown", "twice", "url-no-scheme", "url-other", "language", "empty", "no-blank-line", "no-body", "no-end"],
+)
+def test_bad_headers(raw, expected):
+    assert error_of(raw) == f"1 problem in the input; nothing was written:\n  [seeds/doc1.txt] doc_id=doc1 {expected}"

@@ -20,7 +20,7 @@ PACKAGE = "newscorpus"
 # Top first. Members of one layer are independent of each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
-    ("publish", "build"),
+    ("publish", "build", "add"),
     ("card",),
     ("validation", "labelstudio"),
     ("release",),

@@ -5,7 +5,8 @@ The layers, top first (a module may import its own layer's siblings and anything
 `a | b` are independent of each other):
 
     cli
-    publish | build           the `newscorpus` command; upload to the Hub; build and reproduce a release
+    publish | build | add     the `newscorpus` command; upload to the Hub; build and reproduce a release;
+                              new articles into seeds/
     card                      DATACARD.md, the release README, croissant.json, Hub card checks
     validation | labelstudio  Great Expectations gate; Label Studio exports, server, client, agreement
     release                   the release folder format: manifest, shards, diff, changelog, verify

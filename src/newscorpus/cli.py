@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from newscorpus.add import add_articles
 from newscorpus.build.builder import build_release
 from newscorpus.build.reproduce import reproduce
 from newscorpus.card.render import refreshed_datacard
@@ -101,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
         "--spark-master", metavar="URL", help="with --engine spark: the master of a new session (default: local[*])"
     )
     validate.set_defaults(run=_validate)
+
+    add = commands.add_parser("add", help="add articles to seeds/ under the doc_id rule (text files or JSON Lines)")
+    add.add_argument("files", nargs="+", type=Path, help="articles: FILE.txt (date line, text) or FILE.jsonl")
+    add.set_defaults(run=_add)
 
     show = commands.add_parser("show", help="load a release with datasets.load_dataset and summarize it")
     show.add_argument("release", type=Path)
@@ -255,6 +260,14 @@ def _annotate_pull(args, project: Project) -> int:
 
 def _annotate_serve(args, project: Project) -> int:
     return serve(project.root, port=args.port, data_dir=args.data_dir)
+
+
+def _add(args, project: Project) -> int:
+    added = add_articles(project, args.files)
+    for seed in added:
+        print(f"added {seed.seed_file} from {seed.source}")
+    print(f"{len(added)} article(s) added; `newscorpus annotate push` makes them Label Studio tasks")
+    return 0
 
 
 def _agreement(args, project: Project) -> int:
