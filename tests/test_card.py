@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
+from xml.etree import ElementTree
 
 import huggingface_hub
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -16,8 +19,11 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from newscorpus.build.builder import build_release
+from newscorpus.card.blocks import Snapshot, read_snapshot
+from newscorpus.card.figures import bar_chart, figure_files
 from newscorpus.card.hub_checks import check_card
-from newscorpus.card.render import refreshed_datacard
+from newscorpus.card.render import committed_snapshots, refreshed_datacard, release_readme
+from newscorpus.card.usage import rights
 from newscorpus.cli import main
 from newscorpus.errors import CardError
 from newscorpus.project import Project
@@ -256,3 +262,129 @@ def test_every_field_of_the_schema_is_described():
         patch.setattr(card_blocks, "FIELD_DOCS", documented)
         with pytest.raises(KeyError, match=r"FIELD_DOCS has no description for event.realis \(field documents"):
             card_blocks.fields(Project(REPO).schema)
+
+
+# -- format 2: quick start, citation, sizes, figures, rights --------------------------------------
+
+SEED = REPO / "corpus" / "v0.1.2"  # a committed release of the seed article (written in format 1)
+SEED_ENTRY = (
+    "@misc{newscorpus,\n"
+    "  title  = {newscorpus: an annotated news corpus of entities, events and quotes},\n"
+    "  author = {{newscorpus maintainers}},\n"
+    "  year   = {2026},\n"
+)
+
+
+def seed_readme(release_format: int, datacard: str = DATACARD) -> str:
+    """The seed release's README as the build would render it in `release_format` with today's DATACARD.md."""
+    project = Project(REPO)
+    earlier = committed_snapshots(project.corpus_dir, below="0.1.2")
+    return release_readme(project.schema, read_snapshot(SEED), datacard, earlier, release_format)
+
+
+def block(text: str, name: str) -> str:
+    return text.split(f"<!-- BEGIN GENERATED: {name} -->\n", 1)[1].split(f"<!-- END GENERATED: {name} -->", 1)[0]
+
+
+def bibtex(text: str) -> str:
+    return re.search(r"^```bibtex\n(.*?)^```", text, re.DOTALL | re.MULTILINE)[1]
+
+
+def test_a_format_2_card_loads_its_own_folder_and_cites_its_version():
+    text = seed_readme(2)
+    quickstart = block(text, "quickstart")
+    assert 'quotes = load_dataset("corpus/v0.1.2", "quotes", split="train")' in quickstart
+    assert "<repo id>" not in text and "revision=" not in quickstart
+    assert bibtex(text) == SEED_ENTRY + "  version = {0.1.2}\n}\n"
+
+
+def test_a_format_1_card_cites_as_before_and_says_no_size():
+    text = seed_readme(1)
+    assert bibtex(text) == SEED_ENTRY.removesuffix(",\n") + "\n}\n"
+    header = yaml.safe_load(text.split("---\n")[1])
+    for info in header["dataset_info"]:
+        assert info["splits"][0]["num_bytes"] == 0 and "download_size" not in info and "dataset_size" not in info
+
+
+def test_a_format_2_card_gives_the_real_sizes_of_the_files():
+    header = yaml.safe_load(seed_readme(2).split("---\n")[1])
+    infos = {info["config_name"]: info for info in header["dataset_info"]}
+    for config in CONFIGS:
+        path = SEED / data_file(config)
+        meta = pq.ParquetFile(path).metadata
+        uncompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        assert uncompressed > 0
+        assert infos[config]["splits"] == [{"name": "train", "num_bytes": uncompressed, "num_examples": meta.num_rows}]
+        assert infos[config]["dataset_size"] == uncompressed
+        assert infos[config]["download_size"] == path.stat().st_size
+
+
+def test_format_2_needs_the_new_blocks_and_format_1_does_not():
+    without = re.sub(r"<!-- BEGIN GENERATED: quickstart -->\n.*?<!-- END GENERATED: quickstart -->\n", "", DATACARD,
+                     flags=re.DOTALL)  # fmt: skip
+    assert "GENERATED: quickstart" not in without
+    assert "GENERATED: quickstart" not in seed_readme(1, without)
+    with pytest.raises(CardError, match=r"^DATACARD.md: no generated block 'quickstart'; add the lines"):
+        seed_readme(2, without)
+
+
+FIGURE_NAMES = ["entity-types", "event-types", "mention-types", "quote-kinds", "realis"]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def bars(svg_text: str) -> dict[str, int]:
+    """label -> bar width, read from the SVG as a viewer would (each bar's tooltip is `label: count`)."""
+    root = ElementTree.fromstring(svg_text)
+    found = {}
+    for rect in root.iter(f"{SVG}rect"):
+        title = rect.find(f"{SVG}title")
+        if title is not None:
+            found[title.text] = int(rect.get("width"))
+    return found
+
+
+def test_figures_are_drawn_from_the_release_and_byte_identical_each_time():
+    schema = Project(REPO).schema
+    figures = figure_files(schema, read_snapshot(SEED), 2)
+    assert figures == figure_files(schema, read_snapshot(SEED), 2)
+    assert figure_files(schema, read_snapshot(SEED), 1) == {}  # format 1 has none
+    assert sorted(figures) == [f"figures/{name}.svg" for name in FIGURE_NAMES]
+    # hand-counted in the seed's entities (66 mentions) and quotes (8): the longest bar is the most frequent label
+    assert bars(figures["figures/entity-types.svg"]) == {
+        "PERSON: 12": 270, "NORP: 13": 292, "ORG: 13": 292, "GPE: 16": 360, "LOC: 6": 135, "FAC: 2": 45, "DATE: 4": 90,
+    }  # fmt: skip
+    assert bars(figures["figures/quote-kinds.svg"]) == {"direct: 4": 360, "indirect: 2": 180, "mixed: 2": 180}
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", block(seed_readme(2), "figures"))
+    assert images == [f"figures/{name}.svg" for name in ("entity-types", "mention-types", "event-types", "realis")] + [
+        "figures/quote-kinds.svg"
+    ]
+
+
+def test_figure_text_is_escaped():
+    svg = bar_chart("A & B <test>", [("<x>", 3), ("y", 0)])
+    assert ElementTree.fromstring(svg).find(f"{SVG}title").text == "A & B <test>"
+    assert bars(svg) == {"<x>: 3": 360, "y: 0": 0}
+
+
+def test_rights_per_article_say_what_is_recorded_and_not_recorded_otherwise():
+    documents = pa.table(
+        {
+            "doc_id": ["a", "b"],
+            "published": [dt.date(2024, 1, 2), dt.date(2024, 3, 4)],
+            "url": ["https://example.org/a", None],
+            "title": ["A | headline", None],
+            "publisher": ["Example News", ""],
+            "author": [None, None],
+        }
+    )
+    lines = rights(Snapshot("0.2.0", tables={"documents": documents})).splitlines()
+    assert lines[2:] == [
+        "| article | published | title | publisher | author | URL |",
+        "|---|---|---|---|---|---|",
+        "| `a` | 2024-01-02 | A \\| headline | Example News | not recorded | <https://example.org/a> |",
+        "| `b` | 2024-03-04 | not recorded | not recorded | not recorded | not recorded |",
+    ]
+    # a release before provenance columns: nothing recorded for the seed article
+    assert block(seed_readme(2), "rights").splitlines()[-1] == (
+        "| `000_ef3ea5b0d932693c` | 2023-06-01 | not recorded | not recorded | not recorded | not recorded |"
+    )

@@ -12,9 +12,12 @@ import mlcroissant as mlc
 import pyarrow.parquet as pq
 import pytest
 
+from newscorpus.card import croissant
 from newscorpus.card.croissant import CONTEXT
+from newscorpus.project import Project
+from newscorpus.release.shards import data_files
 from newscorpus.schema import CONFIGS
-from tests.helpers import data_file
+from tests.helpers import REPO, data_file
 
 DATE_PUBLISHED_WARNING = (
     '[Metadata(newscorpus)] Property "https://schema.org/datePublished" is recommended, but does not exist.'
@@ -44,9 +47,10 @@ def release(two_releases):
 def test_mlcroissant_validates_the_release_metadata(release, caplog):
     with caplog.at_level(logging.WARNING):
         dataset = mlc.Dataset(jsonld=release / "croissant.json")
-    # datePublished is left out on purpose: a release holds no wall-clock time (see docs/building.md).
+    # Format 1 has no datePublished (a release holds no wall-clock time); format 2 takes the newest export's day.
     assert dataset.metadata.ctx.issues.errors == set()
-    assert dataset.metadata.ctx.issues.warnings == {DATE_PUBLISHED_WARNING}
+    expected = set() if release_format_of(release) >= 2 else {DATE_PUBLISHED_WARNING}
+    assert dataset.metadata.ctx.issues.warnings == expected
     assert not [r for r in caplog.records if "not standard" in r.getMessage()]
     assert dataset.metadata.name == "newscorpus" and dataset.metadata.version == "0.2.0"
 
@@ -105,3 +109,97 @@ def test_mlcroissant_rejects_a_broken_description(release, tmp_path):
     (broken / "croissant.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(mlc.ValidationError, match=r"quotes-parquet"):
         mlc.Dataset(jsonld=broken / "croissant.json")
+
+
+# -- format 2: references, url, creator, datePublished, the warning about nested fields -----------
+
+
+def release_format_of(release) -> int:
+    return json.loads((release / "manifest.json").read_text(encoding="utf-8")).get("format", 1)
+
+
+def format_2_croissant(release, tmp_path):
+    """The release's croissant.json as format 2 writes it, in a copy of the release."""
+    copy = tmp_path / release.name
+    shutil.copytree(release, copy)
+    files = {
+        p.name: data_files(copy, p.name) for p in sorted(copy.iterdir()) if p.is_dir() and data_files(copy, p.name)
+    }
+    datacard = (REPO / "DATACARD.md").read_text(encoding="utf-8")
+    text = croissant.for_release(copy, Project(REPO).schema, "0.2.0", files, datacard, 2)
+    (copy / "croissant.json").write_text(text, encoding="utf-8")
+    return copy, json.loads(text)
+
+
+def references(doc: dict) -> dict[str, str]:
+    found = {}
+
+    def walk(fields):
+        for field in fields:
+            if "references" in field:
+                found[field["@id"]] = field["references"]["field"]["@id"]
+            walk(field.get("subField", []))
+
+    for record_set in doc["recordSet"]:
+        walk(record_set["field"])
+    return found
+
+
+def test_format_2_croissant_links_ids_dates_and_credits_and_mlcroissant_validates_it_without_warning(
+    release, tmp_path, caplog
+):
+    copy, doc = format_2_croissant(release, tmp_path)
+    chains = "chains" in {r["@id"] for r in doc["recordSet"]}
+    expected = {
+        "entities/doc_id": "documents/doc_id",
+        "events/doc_id": "documents/doc_id",
+        "events/arguments/entity_id": "entities/id",
+        "quotes/doc_id": "documents/doc_id",
+        "quotes/speaker_id": "entities/id",
+    }
+    if chains:  # the configs format 2 adds (without them a chain is named within entities itself: no link)
+        expected |= {
+            "entities/cluster_id": "chains/cluster_id",
+            "tokens/doc_id": "documents/doc_id",
+            "chains/doc_id": "documents/doc_id",
+            "chains/mentions/id": "entities/id",
+            "event_arguments/doc_id": "documents/doc_id",
+            "event_arguments/event_id": "events/id",
+            "event_arguments/entity_id": "entities/id",
+            "event_arguments/cluster_id": "chains/cluster_id",
+        }
+    assert references(doc) == expected
+    assert doc["datePublished"] == "2026-12-01"  # v0.2.0's newest export is 20261201T090000Z-project-2.json
+    assert doc["creator"] == {"@type": "sc:Organization", "name": "newscorpus maintainers"}
+    assert "version = {0.2.0}" in doc["citeAs"]
+    assert "mlcroissant 1.1.1 the nested `documents` record set is not read correctly" in doc["description"]
+    with caplog.at_level(logging.WARNING):
+        dataset = mlc.Dataset(jsonld=copy / "croissant.json")
+    assert dataset.metadata.ctx.issues.errors == set()
+    assert dataset.metadata.ctx.issues.warnings == set()
+    # the references change nothing in what is read
+    assert [plain(r) for r in dataset.records("quotes")] == pq.read_table(copy / data_file("quotes")).to_pylist()
+
+
+def test_the_card_and_croissant_warn_about_what_mlcroissant_reads_wrong():
+    """The warning says what mlcroissant 1.1.1 does: 15 of the seed's 30 arguments come back (one per event)."""
+    release = REPO / "corpus" / "v0.1.2"
+    dataset = mlc.Dataset(jsonld=release / "croissant.json")
+    [seed] = [plain(r) for r in dataset.records("documents")]
+    [row] = pq.read_table(release / data_file("documents")).to_pylist()
+    assert sum(len(e["arguments"]) for e in row["events"]) == 30
+    assert len(seed["arguments"]) == 15 and "trigger" not in seed["events"][0]
+    card = (REPO / "DATACARD.md").read_text(encoding="utf-8")
+    assert "Through mlcroissant 1.1.1, however, the\n`documents` record set comes back wrong" in card
+    assert "(15 of the 30 arguments of the seed article come back)" in " ".join(card.split())
+
+
+def test_croissant_uploaded_to_the_hub_names_the_dataset(release, tmp_path):
+    copy, _ = format_2_croissant(release, tmp_path)
+    doc = json.loads(croissant.for_hub((copy / "croissant.json").read_text(encoding="utf-8"), "0.2.0", "org/name"))
+    assert doc["url"] == "https://huggingface.co/datasets/org/name"
+    assert doc["citeAs"].endswith(
+        "  version = {0.2.0},\n  url = {https://huggingface.co/datasets/org/name},\n"
+        "  howpublished = {Hugging Face Hub, tag v0.2.0}\n}"
+    )
+    assert doc["citeAs"].count("version =") == 1

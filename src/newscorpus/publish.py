@@ -25,7 +25,7 @@ from newscorpus.card.hub_checks import check_card
 from newscorpus.errors import PublishError, ReleaseError
 from newscorpus.files import bytes_sha256
 from newscorpus.project import Project
-from newscorpus.release.manifest import checked_outputs, checked_versions, read_manifest
+from newscorpus.release.manifest import checked_outputs, checked_versions, read_manifest, release_format
 from newscorpus.release.verify import verify
 from newscorpus.validation.pandas_engine import validate_release
 
@@ -130,7 +130,9 @@ def plan(project: Project, release: Path, repo_id: str) -> Plan:
             f" {validation.expectations} expectations): {failed}; `newscorpus validate {release}` reports them"
         )
     names = sorted([entry["path"] for entry in outputs] + ["manifest.json"])
-    rewritten = hub_copies(release, version, repo_id)
+    rewritten = (
+        hub_copies(release, version, repo_id) if release_format(manifest) >= usage.FIRST_FORMAT_WITH_USAGE else {}
+    )
     files = tuple(_entry(release, name, rewritten.get(name)) for name in names)
     rows = ", ".join(f"{Path(e['path']).parts[0]} {e['rows']}" for e in outputs if "rows" in e)  # the Parquet files
     description = (
