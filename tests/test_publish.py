@@ -20,7 +20,7 @@ from importlib.metadata import version
 import pytest
 
 from newscorpus.errors import PublishError
-from newscorpus.publish import check_repo_id
+from newscorpus.publish import check_repo_id, hub_copies
 from tests.helpers import REPO_ID, TOKEN
 from tests.hub_server import GITATTRIBUTES, FakeHub, SilentServer, git_sha1
 from tests.publish_runner import known_validations, run_publish
@@ -30,6 +30,26 @@ API = f"/api/datasets/{REPO_ID}"
 
 def release_files(release) -> dict[str, bytes]:
     return {p.relative_to(release).as_posix(): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+
+
+def uploaded_files(release, repo_id: str = REPO_ID) -> dict[str, bytes]:
+    """The files publish uploads: the release's, with README.md and croissant.json naming the Hub dataset from
+    format 2 on (what those copies say is checked in test_publish_card.py)."""
+    files = release_files(release)
+    if json.loads(files["manifest.json"]).get("format", 1) >= 2:
+        files |= hub_copies(release, json.loads(files["manifest.json"])["version"], repo_id)
+    return files
+
+
+def rewritten_line(release, repo_id: str) -> list[str]:
+    """The dry run's line about the Hub copies of README.md and croissant.json (format 2 on), or none."""
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format", 1) < 2:
+        return []
+    return [
+        "rewritten for the Hub: README.md, croissant.json (quick start, citation and url name"
+        f" https://huggingface.co/datasets/{repo_id} and tag v{manifest['version']}; the release folder is not changed)"
+    ]
 
 
 @pytest.fixture
@@ -76,7 +96,7 @@ def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, 
         f"tagged {oid[:12]} as v0.1.0\n"
         f'load it with: load_dataset("{REPO_ID}", "documents", revision="v0.1.0")\n'
     )
-    files = release_files(release)
+    files = uploaded_files(release)
     parquet = sorted(name for name in files if name.endswith(".parquet"))
     uploads = sorted(("PUT", f"/lfs-upload/{hashlib.sha256(files[n]).hexdigest()}") for n in parquet)
     calls = hub.calls()
@@ -143,7 +163,7 @@ def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(publish,
     code, out, err = publish(hub, second)
     assert (code, err) == (0, "")
     oid = repo.tags["v0.2.0"]
-    files, before = release_files(second), release_files(first)
+    files, before = uploaded_files(second), uploaded_files(first)
     changed = sorted(name for name in files if files[name] != before.get(name))
     # hand-checked: the data, the card, the Croissant file, the changelog and the manifest change
     assert changed == [
@@ -169,7 +189,7 @@ def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(publish,
     assert [op["value"]["path"] for op in commit[2:]] == changed
     assert repo.tags == {"v0.1.0": head, "v0.2.0": oid}
     assert repo.resolve("v0.2.0").files == {**files, ".gitattributes": GITATTRIBUTES}
-    assert repo.resolve("v0.1.0").files["README.md"] == (first / "README.md").read_bytes()
+    assert repo.resolve("v0.1.0").files["README.md"] == before["README.md"]
 
 
 def test_publishing_a_version_again_changes_nothing(publish, hub, two_releases):
@@ -289,17 +309,18 @@ def test_dry_run_prints_files_and_commit_and_contacts_nothing(publish, hub, two_
     release = two_releases[1]
     code, out, err = publish(hub, release, "--dry-run", token=None, repo_id="my.org/news_corpus-2")
     assert (code, err) == (0, "")
-    files = release_files(release)
-    manifest = json.loads(files["manifest.json"])
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     assert {e["path"]: e["sha256"] for e in manifest["outputs"]} == {
-        n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"
+        n: hashlib.sha256(d).hexdigest() for n, d in release_files(release).items() if n != "manifest.json"
     }
+    files = uploaded_files(release, "my.org/news_corpus-2")
     listing = [f"  {hashlib.sha256(files[n]).hexdigest()}  {len(files[n]):>10}  {n}" for n in sorted(files)]
     assert out.splitlines() == [
         "dry run: nothing was sent; would publish v0.2.0 to dataset my.org/news_corpus-2",
         gate("0.2.0"),
         f"files (10, {sum(map(len, files.values()))} bytes):",
         *listing,
+        *rewritten_line(release, "my.org/news_corpus-2"),
         'commit on main: "Release v0.2.0" (files on main that are not in the release are deleted in the same commit)',
         "  newscorpus v0.2.0: documents 2, entities 70, events 16, quotes 10 rows; schema 1.0.0, guidelines 1.0.0.",
         "  What changed since the release before: CHANGELOG.md. Checksums of every file: manifest.json.",
