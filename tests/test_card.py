@@ -388,3 +388,16 @@ def test_rights_per_article_say_what_is_recorded_and_not_recorded_otherwise():
     assert block(seed_readme(2), "rights").splitlines()[-1] == (
         "| `000_ef3ea5b0d932693c` | 2023-06-01 | not recorded | not recorded | not recorded | not recorded |"
     )
+
+
+def test_the_card_check_finds_a_figure_missing_from_the_release(tmp_path):
+    release = tmp_path / "v0.1.2"
+    shutil.copytree(SEED, release)
+    (release / "README.md").write_text(seed_readme(2), encoding="utf-8")
+    images = [p for p in check_card(release) if p.startswith("README.md: image")]
+    assert images == [f"README.md: image 'figures/{name}.svg' is not a file of the release" for name in
+                      ("entity-types", "mention-types", "event-types", "realis", "quote-kinds")]  # fmt: skip
+    for name, text in figure_files(Project(REPO).schema, read_snapshot(release), 2).items():
+        (release / name).parent.mkdir(exist_ok=True)
+        (release / name).write_text(text, encoding="utf-8")
+    assert [p for p in check_card(release) if p.startswith("README.md: image")] == []

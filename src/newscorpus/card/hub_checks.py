@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from newscorpus.release.manifest import member_problem
 
 LICENSE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")  # fullmatch: the whole name
+IMAGE = re.compile(r"!\[[^\]]*\]\((?P<target>[^)\s]+)\)")  # a Markdown image: ![alt](target)
 
 
 def _vocabulary(name: str):
@@ -72,6 +73,7 @@ def check_card(release: Path) -> list[str]:
     if not data.get("pretty_name"):
         problems.append("README.md: metadata 'pretty_name' is missing")
     problems += _check_license(data, release)
+    problems += _check_images(card.text, release)
 
     try:
         configs = MetadataConfigs.from_dataset_card_data(data)
@@ -127,4 +129,16 @@ def _check_license(data, release: Path) -> list[str]:
         member_problem(release, str(link)) is not None or not (release / str(link)).is_file()
     ):
         problems.append(f"README.md: license_link {link!r} is not a file of the release")
+    return problems
+
+
+def _check_images(body: str, release: Path) -> list[str]:
+    """Every image the card shows from the release (its figures) is a file of the release."""
+    problems = []
+    for match in IMAGE.finditer(body):
+        target = match["target"]
+        if target.startswith(("https://", "http://")):
+            continue
+        if member_problem(release, target) is not None or not (release / target).is_file():
+            problems.append(f"README.md: image {target!r} is not a file of the release")
     return problems
