@@ -63,7 +63,18 @@ def test_an_example_reads_the_release_it_is_given():
 def test_token_classification_data_is_ready_for_a_trainer():
     if not (NEWEST / "tokens").is_dir():
         pytest.skip(f"{NEWEST.name} has no tokens config (releases in format 2 and later have it)")
-    lines = run_example("token_classification")
+    check_token_output(run_example("token_classification"))
+
+
+def test_token_classification_on_a_freshly_built_release(two_releases):
+    release = two_releases[1]  # the seed article comes first (doc_ids sort)
+    if not (release / "tokens").is_dir():
+        pytest.skip("the build writes format 1, which has no tokens config")
+    check_token_output(run_example("token_classification", str(release)))
+
+
+def check_token_output(lines: list[str]) -> None:
+    """The label names and the seed's first sentence, tagged: "... Kosovo Serbs ... Kremlin spokesman Dmitry Peskov"."""
     labels = lines[0].split(": ", 1)[1].split()
     assert labels[:3] == ["O", "B-PERSON", "I-PERSON"] and "B-NORP" in labels and "I-GPE" in labels
     first = lines[1].split()
