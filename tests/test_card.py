@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -401,3 +403,16 @@ def test_the_card_check_finds_a_figure_missing_from_the_release(tmp_path):
         (release / name).parent.mkdir(exist_ok=True)
         (release / name).write_text(text, encoding="utf-8")
     assert [p for p in check_card(release) if p.startswith("README.md: image")] == []
+
+
+def test_a_format_2_release_carries_its_figures_and_lists_them_in_its_manifest(two_releases):
+    release = two_releases[1]
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format", 1) < 2:
+        pytest.skip("the build writes format 1, which has no figures")
+    outputs = {entry["path"]: entry["sha256"] for entry in manifest["outputs"]}
+    for name in FIGURE_NAMES:
+        path = release / "figures" / f"{name}.svg"
+        assert outputs[f"figures/{name}.svg"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert path.read_text(encoding="utf-8").startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert check_card(release) == []
