@@ -29,6 +29,7 @@ GX = version("great_expectations")
 RAW = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
 COMMITTED = REPO / "corpus" / "v0.1.0"
 RELEASES = sorted(p for p in (REPO / "corpus").glob("v*") if p.is_dir())
+PREDATES = "; 2 not enforced (the release predates quality)"  # the committed releases' quality findings
 
 
 def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -68,7 +69,7 @@ def test_suites_are_great_expectations_json():
 
 def test_checks_have_unique_readable_ids():
     ids = [e["meta"]["check"] for name in ALL_SUITES for e in suite(name)["expectations"]]
-    assert len(ids) == len(set(ids)) == 152
+    assert len(ids) == len(set(ids)) == 167
     for name in ALL_SUITES:
         for e in suite(name)["expectations"]:
             assert e["meta"]["check"].startswith(f"{name}.") and e["notes"], e
@@ -135,21 +136,32 @@ def test_suites_out_of_date_stop_validation_and_build(tmp_path):
 def test_every_committed_release_passes(release):
     result = cli("validate", f"corpus/{release.name}")
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith(f"{release.name}: ") and " expectations passed in 6 suites " in result.stdout
+    assert result.stdout.startswith(f"{release.name}: ") and " expectations passed in 7 suites " in result.stdout
 
 
 def test_validate_prints_a_short_report_and_nothing_else():
     result = cli("validate", "corpus/v0.1.0")
     assert (result.returncode, result.stderr) == (0, "")  # no progress bar, no warning
-    assert result.stdout == textwrap.dedent(f"""\
-        v0.1.0: 152 of 152 expectations passed in 6 suites (great_expectations {GX})
+    lines = result.stdout.splitlines()
+    assert (
+        lines[:8]
+        == textwrap.dedent(f"""\
+        v0.1.0: 165 of 167 expectations passed in 7 suites (great_expectations {GX}){PREDATES}
           documents               1 rows   46 of  46 passed
           entities               66 rows   27 of  27 passed
           events                 15 rows   25 of  25 passed
           event_arguments        30 rows   15 of  15 passed
           quotes                  8 rows   31 of  31 passed
+          quality               104 rows   13 of  15 passed
           manifest                5 rows    8 of   8 passed
-        """)
+        """).splitlines()
+    )
+    # Then the quality findings v0.1.0 predates (tests/test_quality.py checks them on v0.1.2): two, two lines each.
+    assert lines[8] == "quality: this release predates the quality suite: findings reported, not enforced"
+    assert [line.split(":")[0] for line in lines[9::2]] == [
+        "  FAILED quality.nominal.in_use",
+        "  WARNING quality.speaker.named",
+    ]
 
 
 def test_a_failing_release_exits_1_with_each_failure(tmp_path):
@@ -159,13 +171,16 @@ def test_a_failing_release_exits_1_with_each_failure(tmp_path):
     (release / "README.md").write_text("edited", encoding="utf-8")
     result = cli("--root", str(REPO), "validate", str(release))
     assert result.returncode == 1
-    assert result.stdout == textwrap.dedent(f"""\
-        v0.1.0: 3 of 152 expectations failed in 6 suites (great_expectations {GX})
+    failures, _, not_enforced = result.stdout.partition("quality: this release predates the quality suite")
+    assert not_enforced.startswith(": findings reported, not enforced\n  FAILED quality.nominal.in_use: 7 of 26 rows")
+    assert failures == textwrap.dedent(f"""\
+        v0.1.0: 3 of 167 expectations failed in 7 suites (great_expectations {GX}){PREDATES}
           documents               1 rows   46 of  46 passed
           entities               66 rows   27 of  27 passed
           events                 15 rows   25 of  25 passed
           event_arguments        30 rows   15 of  15 passed
           quotes                  8 rows   31 of  31 passed
+          quality               104 rows   13 of  15 passed
           manifest                6 rows    5 of   8 passed
         FAILED manifest.files.listed: 1 of 6 rows: path=notes.txt
           (Every file of the release is listed in manifest.json.)
@@ -174,7 +189,7 @@ def test_a_failing_release_exits_1_with_each_failure(tmp_path):
         FAILED manifest.files.bytes_match: 1 of 6 rows: path=README.md
           (The file's size is the one in manifest.json.)
         """)
-    assert result.stderr == "error: v0.1.0 fails validation (3 of 152)\n"
+    assert result.stderr == "error: v0.1.0 fails validation (3 of 167)\n"
 
 
 def test_validations_one_after_another_do_not_leak_into_each_other(tmp_path):

@@ -26,6 +26,7 @@ from newscorpus.release.verify import summarize, verify
 from newscorpus.validation.pandas_engine import validate_release
 from newscorpus.validation.spark_engine import validate_release_spark
 from newscorpus.validation.suites import VALIDATION_DIR, derived_files, stale_files
+from newscorpus.validation.view_specs import GATE_SUITES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,11 +155,17 @@ def _annotate_parser(commands) -> None:
 
 def _build(args, project: Project) -> int:
     release = build_release(
-        project, args.version, corpus_dir=args.corpus_dir, max_shard_bytes=args.max_shard_mib * 1024 * 1024
+        project,
+        args.version,
+        corpus_dir=args.corpus_dir,
+        max_shard_bytes=args.max_shard_mib * 1024 * 1024,
+        gate_suites=GATE_SUITES,  # a release of the corpus: the guidelines' quality rules too
     )
     for line in release.summary.lines():
         print(line)
     print(release.validation.headline())
+    for outcome in release.validation.warnings:  # the guidelines' rules a person should look at
+        print("\n".join(outcome.lines()))
     rows = ", ".join(f"{config} {count}" for config, count in release.rows.items())
     print(f"wrote {project.relative(release.path)} ({rows} rows)")
     return 0

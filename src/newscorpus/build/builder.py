@@ -14,7 +14,7 @@ import contextlib
 import gc
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from newscorpus.release.shards import MAX_SHARD_BYTES, ReleaseWriter, iter_batch
 from newscorpus.schema import CONFIGS, AnnotationSchema
 from newscorpus.validation.expectations import Validation, check_suites
 from newscorpus.validation.pandas_engine import gate
+from newscorpus.validation.view_specs import DATA_GATE
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 LOCK_NAME = ".build.lock"
@@ -65,6 +66,7 @@ def build_release(
     corpus_dir: Path | None = None,
     history_dir: Path | None = None,
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    gate_suites: Sequence[str] = DATA_GATE,
 ) -> Release:
     """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes no release then.
 
@@ -75,6 +77,9 @@ def build_release(
 
     The releases before this version in `history_dir` (default: the corpus folder written to) feed the
     card's figures per release and CHANGELOG.md, which compares this release with the one just before it.
+    `gate_suites` are the suites the gate runs and the manifest records: `newscorpus build` passes every
+    suite of the gate (view_specs.GATE_SUITES, the guidelines' quality rules included); a rebuild runs those
+    its release's gate ran (reproduce), not the ones added since; the default leaves the quality rules out.
     """
     version = check_version(version)
     corpus_dir = corpus_dir or project.corpus_dir
@@ -125,7 +130,7 @@ def build_release(
                 readme = release_readme(schema, release, datacard, earlier)
                 validation = write_release(
                     tmp, project, schema, version, files, readme, summary, inputs,
-                    {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout,
+                    {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout, gate_suites,
                 )  # fmt: skip
                 rows = {c: release.rows(c) for c in CONFIGS}
                 os.rename(tmp, target)
@@ -230,6 +235,7 @@ def write_release(
     datacard: str,
     changes: ReleaseDiff,
     layout: dict,
+    gate_suites: Sequence[str] = DATA_GATE,
 ) -> Validation:
     """Everything beside the Parquet files (already in `folder`), the gate on those files, the manifest last."""
     (folder / "README.md").write_text(readme, encoding="utf-8")
@@ -242,7 +248,7 @@ def write_release(
     (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
     written.append((croissant.FILE_NAME, None))
     # The gate: the files just written, read back, must pass the suites before anything is published.
-    validation = gate(project, folder, files, f"v{version}")
+    validation = gate(project, folder, files, f"v{version}", gate_suites)
     manifest = {
         "name": "newscorpus",
         "version": version,

@@ -27,6 +27,7 @@ from newscorpus.project import Project
 from newscorpus.release.manifest import LATER_MANIFEST_FIELDS, manifest_text, read_manifest
 from newscorpus.release.shards import MAX_SHARD_BYTES
 from newscorpus.validation.suites import derived_files
+from newscorpus.validation.view_specs import recorded_gate
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,12 @@ def reproduce(project: Project, release: Path) -> Reproduction:
             path.write_text(text, encoding="utf-8")
         # The same layout as the release (its largest file size), so that the same files come out.
         max_bytes = (manifest.get("layout") or {}).get("max_shard_bytes", MAX_SHARD_BYTES)
-        build = {"corpus_dir": Path(scratch) / "corpus", "history_dir": release.parent, "max_shard_bytes": max_bytes}
+        build = {
+            "corpus_dir": Path(scratch) / "corpus",
+            "history_dir": release.parent,
+            "max_shard_bytes": max_bytes,
+            "gate_suites": recorded_gate(manifest),  # the gate it had, not the suites added since
+        }
         substituted = {}
         try:
             rebuilt = build_release(copy, manifest["version"], **build).path

@@ -14,9 +14,10 @@ from pathlib import Path
 from newscorpus.errors import SchemaError
 from newscorpus.project import Project
 from newscorpus.validation import suites
+from newscorpus.validation.quality import FAIL, WARNING
 
 ENGINE = "great_expectations"
-SAMPLES = 5
+SAMPLES = 5  # sample ids per failed expectation, unless its suite's meta says `samples`
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,21 @@ class Outcome:
     samples: tuple[tuple[tuple[str, object], ...], ...] = ()
     observed: str | None = None
     error: str | None = None
+    level: str = FAIL  # Great Expectations' severity: a failed WARNING is reported, never fails a run
 
-    def lines(self) -> list[str]:
+    @property
+    def label(self) -> str:
+        return "WARNING" if self.level == WARNING else "FAILED"
+
+    def lines(self, indent: str = "") -> list[str]:
         if self.error is not None:
-            head = f"FAILED {self.check}: could not be evaluated: {self.error}"
+            head = f"{self.label} {self.check}: could not be evaluated: {self.error}"
         elif self.unexpected is not None:
             ids = "; ".join(" ".join(f"{k}={v}" for k, v in sample) for sample in self.samples)
-            head = f"FAILED {self.check}: {self.unexpected} of {self.rows} rows" + (f": {ids}" if ids else "")
+            head = f"{self.label} {self.check}: {self.unexpected} of {self.rows} rows" + (f": {ids}" if ids else "")
         else:
-            head = f"FAILED {self.check}: {self.observed}"
-        return [head, f"  ({self.notes})"]
+            head = f"{self.label} {self.check}: {self.observed}"
+        return [indent + head, f"{indent}  ({self.notes})"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,27 @@ class Validation:
     subject: str
     engine_version: str
     suites: tuple[SuiteResult, ...]
+    # Suites that ran but that the release's own gate did not (it predates them): reported, not enforced.
+    not_enforced: tuple[str, ...] = ()
+
+    def _failed(self, *, enforced: bool) -> list[Outcome]:
+        return [
+            o for s in self.suites if (s.name not in self.not_enforced) == enforced for o in s.outcomes if not o.success
+        ]
 
     @property
     def failures(self) -> list[Outcome]:
-        return [o for s in self.suites for o in s.outcomes if not o.success]
+        """The failed expectations that fail the run: enforced and not warnings."""
+        return [o for o in self._failed(enforced=True) if o.level != WARNING]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [o for o in self._failed(enforced=True) if o.level == WARNING]
+
+    @property
+    def unenforced(self) -> list[Outcome]:
+        """Findings of the suites the release predates."""
+        return self._failed(enforced=False)
 
     @property
     def success(self) -> bool:
@@ -74,26 +97,40 @@ class Validation:
 
     def headline(self) -> str:
         failed, total = len(self.failures), self.expectations
-        verdict = f"{failed} of {total} expectations failed" if failed else f"{total} of {total} expectations passed"
-        return f"{self.subject}: {verdict} in {len(self.suites)} suites ({ENGINE} {self.engine_version})"
+        passed = total - sum(not o.success for s in self.suites for o in s.outcomes)
+        verdict = f"{failed} of {total} expectations failed" if failed else f"{passed} of {total} expectations passed"
+        head = f"{self.subject}: {verdict} in {len(self.suites)} suites ({ENGINE} {self.engine_version})"
+        if self.warnings:
+            head += f"; {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
+        if self.unenforced:
+            head += f"; {len(self.unenforced)} not enforced (the release predates {', '.join(self.not_enforced)})"
+        return head
 
     def report(self) -> list[str]:
+        """The headline, a line per suite, the failures, the warnings, then the findings not enforced."""
         width = max((len(s.name) for s in self.suites), default=0)
         lines = [self.headline()]
         for s in self.suites:
             lines.append(f"  {s.name:<{width}} {s.rows:>9} rows {s.passed:>4} of {len(s.outcomes):>3} passed")
-        for outcome in self.failures:
+        for outcome in self.failures + self.warnings:
             lines += outcome.lines()
+        for name in self.not_enforced:
+            found = [o for s in self.suites if s.name == name for o in s.outcomes if not o.success]
+            if found:
+                lines.append(f"{name}: this release predates the {name} suite: findings reported, not enforced")
+                lines += [line for outcome in found for line in outcome.lines("  ")]
         return lines
 
     def summary(self) -> dict:
         """What the manifest records: deterministic, no time and no run id."""
-        return {
-            ENGINE: self.engine_version,
-            "suites": {
-                s.name: {"rows": s.rows, "expectations": len(s.outcomes), "passed": s.passed} for s in self.suites
-            },
-        }
+        return {ENGINE: self.engine_version, "suites": {s.name: _suite_summary(s) for s in self.suites}}
+
+
+def _suite_summary(suite: SuiteResult) -> dict:
+    entry = {"rows": suite.rows, "expectations": len(suite.outcomes), "passed": suite.passed}
+    if any(o.level == WARNING for o in suite.outcomes):  # only suites with warnings say so: older manifests stay
+        entry["warnings"] = sum(not o.success and o.level == WARNING for o in suite.outcomes)
+    return entry
 
 
 def check_suites(project: Project) -> None:
@@ -185,23 +222,31 @@ def outcomes(suite: dict, result) -> tuple[Outcome, ...]:
         r = by_check[check]
         details = r.result or {}
         error = _error(r.exception_info)
+        rows = details.get("element_count")
+        if rows is not None and suite["meta"].get("count_applicable"):  # null means "does not apply": not counted
+            rows -= details.get("missing_count") or 0
         samples = tuple(
             tuple((c, _plain(row.get(c))) for c in id_columns if c in row)
             for row in details.get("partial_unexpected_index_list") or []
-        )[:SAMPLES]
+        )[: sample_count(suite)]
         out.append(
             Outcome(
                 check=check,
                 success=bool(r.success),
                 notes=expectation["notes"],
-                rows=details.get("element_count"),
+                rows=rows,
                 unexpected=details.get("unexpected_count"),
                 samples=samples,
                 observed=None if r.success else _observed(expectation, details),
                 error=error,
+                level=str(getattr(r.expectation_config.severity, "value", r.expectation_config.severity)),
             )
         )
     return tuple(out)
+
+
+def sample_count(suite: dict) -> int:
+    return suite["meta"].get("samples", SAMPLES)
 
 
 def _plain(value) -> object:

@@ -14,7 +14,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from newscorpus.validation.chunks import document_chunks
 from newscorpus.validation.expectations import Validation
 from newscorpus.validation.manifest_view import manifest_view
 from newscorpus.validation.runner import Engine, check_schema_version, run
-from newscorpus.validation.view_specs import MANIFEST_SUITE, TABLE_SUITES
+from newscorpus.validation.view_specs import GATE_SUITES, MANIFEST_SUITE, predated_suites
 from newscorpus.validation.views import ViewBuilder
 
 # -- entry points ----------------------------------------------------------------
@@ -47,9 +47,12 @@ def validate_release(
     files = config_files(name for c in CONFIGS for name in data_files(release, c))
     _check_readable(release, files)
     parquet = [name for c in CONFIGS for name in files[c]]
-    views = _chunk_views(project, release, files)
+    views = _chunk_views(project, release, files, GATE_SUITES)
     manifest_suite = {MANIFEST_SUITE: lambda: manifest_view(release, manifest, [*parquet, "README.md"], parquet)}
-    return run_chunks(project, release.name, _with_first(manifest_suite, views), data_docs=data_docs, today=today)
+    return run(
+        project, release.name, _with_first(manifest_suite, views), PandasEngine(),
+        data_docs=data_docs, today=today, not_enforced=predated_suites(manifest),
+    )  # fmt: skip
 
 
 def _check_readable(release: Path, files: dict[str, list[str]]) -> None:
@@ -61,12 +64,13 @@ def _check_readable(release: Path, files: dict[str, list[str]]) -> None:
             raise ReleaseError(f"{release.name}/{name}: cannot be read ({exc}); nothing validated") from None
 
 
-def _chunk_views(project: Project, release: Path, files: dict[str, list[str]]) -> Iterator[dict]:
-    """Per chunk of whole documents (see chunks): the table suites' views, built on demand."""
+def _chunk_views(project: Project, release: Path, files: dict[str, list[str]], names: Iterable[str]) -> Iterator[dict]:
+    """Per chunk of whole documents (see chunks): the views of the suites `names`, built on demand."""
+    names = tuple(names)
     for tables in document_chunks(release, files):
         builder = ViewBuilder(project.schema, tables)
         del tables
-        yield {name: _deferred(builder, name) for name in TABLE_SUITES}
+        yield {name: _deferred(builder, name) for name in names}
         del builder  # before the next chunk is read, not after
 
 
@@ -81,15 +85,21 @@ def _with_first(extra: dict, chunks: Iterator[dict]) -> Iterator[dict]:
 def validate_tables(
     project: Project, tables: dict[str, pa.Table], subject: str, *, today: dt.date | None = None
 ) -> Validation:
-    """The table suites on a release's tables before they are published (the build's gate)."""
+    """The gate's suites on a release's tables before they are published."""
     builder = ViewBuilder(project.schema, tables)
-    views = {name: _deferred(builder, name) for name in TABLE_SUITES}
+    views = {name: _deferred(builder, name) for name in GATE_SUITES}
     return run_chunks(project, subject, iter([views]), today=today)
 
 
-def gate(project: Project, folder: Path, files: dict[str, list[str]], subject: str) -> Validation:
-    """Validate a new release's Parquet files, a chunk of documents at a time; raise ValidationError on a failure."""
-    validation = run_chunks(project, subject, _chunk_views(project, folder, files))
+def gate(
+    project: Project, folder: Path, files: dict[str, list[str]], subject: str, names: Iterable[str] = GATE_SUITES
+) -> Validation:
+    """Validate a new release's Parquet files with the suites `names` (default: every suite of the gate), a chunk
+    of documents at a time; raise ValidationError on a failure (a warning is no failure)."""
+    unknown = sorted(set(names) - set(GATE_SUITES))
+    if unknown:
+        raise ValidationError(f"{subject}: no such suite of the gate: {', '.join(unknown)}; nothing was written")
+    validation = run_chunks(project, subject, _chunk_views(project, folder, files, names))
     if not validation.success:
         report = "\n".join(f"  {line}" for line in validation.report())
         raise ValidationError(f"{subject} fails validation; nothing was written:\n{report}")

@@ -25,7 +25,6 @@ from newscorpus.validation import suites
 from newscorpus.validation.expectations import (
     DATA_DOCS_SITE,
     ENGINE,
-    SAMPLES,
     Outcome,
     SuiteResult,
     Validation,
@@ -34,6 +33,7 @@ from newscorpus.validation.expectations import (
     make_context,
     outcomes,
     register,
+    sample_count,
 )
 
 Views = dict[str, Callable[[], object]]  # suite name -> its view, computed on demand
@@ -81,8 +81,11 @@ def run(
     *,
     data_docs: Path | None = None,
     today: dt.date | None = None,
+    not_enforced: tuple[str, ...] = (),
 ) -> Validation:
     """Run the checkpoint's validation definitions that have a view, in the checkpoint's order, chunk by chunk.
+
+    The suites in `not_enforced` run and are reported, but their failures do not fail the validation.
 
     Chunks hold whole documents (`chunks`), so per-row results add up, and so does uniqueness,
     whose keys all start with doc_id (checked by `_chunkable` once there is a second chunk).
@@ -105,7 +108,11 @@ def run(
                 continue
             suite = definitions["suites"][definition.name]
             parameters = engine.parameters({**suite["meta"]["parameters"], **dates})
-            details = {**checkpoint.result_format, "unexpected_index_column_names": suite["meta"]["id_columns"]}
+            details = {
+                **checkpoint.result_format,
+                "partial_unexpected_count": sample_count(suite),
+                "unexpected_index_column_names": suite["meta"]["id_columns"],
+            }
             with engine.frame(views[definition.name]()) as (frame, rows):
                 results = _results(gx, engine, definition, suite, frame, parameters, details, run_id, data_docs)
             del frame
@@ -122,7 +129,8 @@ def run(
         for key in store.list_keys():
             store.remove_key(key)
     order = [d.name for d in checkpoint.validation_definitions if d.name in parts]
-    return Validation(subject, installed_version(ENGINE), tuple(_add_up(parts[name]) for name in order))
+    added = tuple(_add_up(parts[name], sample_count(definitions["suites"][name])) for name in order)
+    return Validation(subject, installed_version(ENGINE), added, tuple(n for n in order if n in not_enforced))
 
 
 def check_schema_version(release: str, built_with: str | None, project: Project) -> None:
@@ -193,7 +201,7 @@ def _chunkable(suites_json: dict) -> None:
                 raise SchemaError(f"{suites.suite_path(name)}: {expectation['meta']['check']} cannot run in chunks")
 
 
-def _add_up(parts: list[SuiteResult]) -> SuiteResult:
+def _add_up(parts: list[SuiteResult], samples: int) -> SuiteResult:
     """One suite's results over all chunks: counts add up, the first failures' samples are kept."""
     if len(parts) == 1:
         return parts[0]
@@ -209,9 +217,10 @@ def _add_up(parts: list[SuiteResult]) -> SuiteResult:
                 notes=pieces[0].notes,
                 rows=sum(rows) if rows else None,
                 unexpected=sum(counted) if counted else None,
-                samples=tuple(s for p in pieces for s in p.samples)[:SAMPLES],
+                samples=tuple(s for p in pieces for s in p.samples)[:samples],
                 observed=failed[0].observed if failed else None,
                 error=next((p.error for p in pieces if p.error is not None), None),
+                level=pieces[0].level,
             )
         )
     return SuiteResult(parts[0].name, sum(p.rows for p in parts), tuple(added))

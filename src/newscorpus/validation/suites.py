@@ -19,12 +19,14 @@ import pyarrow as pa
 from newscorpus.ingest import DOC_ID_PATTERN
 from newscorpus.project import Project
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation import quality
 from newscorpus.validation.view_specs import (
+    GATE_SUITES,
     LAYERS,
     MANIFEST_SUITE,
     PUBLISHED_PRECISIONS,
+    QUALITY_SUITE,
     ROLE_SEPARATOR,
-    TABLE_SUITES,
     view_specs,
 )
 
@@ -43,7 +45,7 @@ def whole(pattern: str) -> str:
 
 
 VERSION_REGEX = whole(r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)")  # no capturing groups: pandas warns
-ALL_SUITES = (*TABLE_SUITES, MANIFEST_SUITE)
+ALL_SUITES = (*GATE_SUITES, MANIFEST_SUITE)
 
 # The names each engine gives a column type: pandas (as validate.py converts views), then Spark.
 TYPE_NAMES = {
@@ -69,7 +71,13 @@ CHECKPOINT_PATH = f"{VALIDATION_DIR}/checkpoint.json"
 
 
 def _expect(check: str, type_: str, notes: str, **kwargs) -> dict:
-    return {"type": type_, "kwargs": kwargs, "meta": {"check": check}, "notes": notes, "severity": "critical"}
+    return {"type": type_, "kwargs": kwargs, "meta": {"check": check}, "notes": notes, "severity": quality.FAIL}
+
+
+def _rule(rule: quality.Rule) -> dict:
+    """A guideline rule: its column is True wherever it applies; a warning's failure does not fail the run."""
+    expectation = _true(rule.check, rule.column, f"{rule.notes} (GUIDELINES.md section {rule.section})")
+    return expectation | {"meta": {"check": rule.check, "guideline_section": rule.section}, "severity": rule.level}
 
 
 def _true(check: str, column: str, notes: str) -> dict:
@@ -206,6 +214,8 @@ def _content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
             _true("quotes.speaker.names_chain", "speaker_names_chain",
                   "speaker is the text of the head of the speaker mention's chain (null without speaker_id)."),
         ]  # fmt: skip
+    if name == QUALITY_SUITE:
+        return [_rule(rule) for rule in quality.RULES]
     return [
         _true("manifest.files.listed", "listed", "Every file of the release is listed in manifest.json."),
         _true("manifest.files.present", "present", "Every file that manifest.json lists (and every config) exists."),
@@ -225,6 +235,8 @@ def suite(name: str, schema: AnnotationSchema) -> dict:
             "schema_version": schema.schema_version,
             "id_columns": list(spec.id_columns),
             "parameters": PARAMETERS if name == "documents" else {},
+            # Findings are for annotators to fix one by one: more samples, counted among the rows a rule applies to.
+            **({"samples": quality.SAMPLES, "count_applicable": True} if name == QUALITY_SUITE else {}),
         },
         "notes": None,
     }

@@ -14,9 +14,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation import quality
 
 TABLE_SUITES = ("documents", "entities", "events", "event_arguments", "quotes")
 MANIFEST_SUITE = "manifest"
+QUALITY_SUITE = quality.QUALITY_SUITE
+# What a build's gate runs (and its manifest records): the table suites and the guidelines' rules.
+GATE_SUITES = (*TABLE_SUITES, QUALITY_SUITE)
+
+
+# The gate of a build made through the library (tests, benchmarks): the checks of the data, without the
+# guidelines' rules, which synthetic annotations do not follow. `newscorpus build`, the corpus's own build,
+# runs every suite of the gate.
+DATA_GATE = tuple(name for name in GATE_SUITES if name != QUALITY_SUITE)
+
+
+def recorded_gate(manifest: dict) -> tuple[str, ...]:
+    """The suites a release's gate ran, as its manifest records them (`validation.suites`).
+
+    A manifest without that record predates the record and the quality suite: its gate ran the table suites.
+    """
+    recorded = (manifest.get("validation") or {}).get("suites")
+    return tuple(recorded) if isinstance(recorded, dict) and recorded else TABLE_SUITES
+
+
+def predated_suites(manifest: dict) -> tuple[str, ...]:
+    """The gate's suites that the release's own gate did not run: validation reports them, not enforces them."""
+    return tuple(name for name in GATE_SUITES if name not in recorded_gate(manifest))
+
+
 LAYERS = ("entities", "events", "quotes")
 PUBLISHED_PRECISIONS = ("day", "month", "year")
 ROLE_SEPARATOR = ":"  # between an event type and a role; neither can contain it (schema.NAME_PATTERN)
@@ -99,6 +125,7 @@ def view_specs(schema: AnnotationSchema) -> dict[str, ViewSpec]:
             ),
             ("doc_id", "id"),
         ),
+        QUALITY_SUITE: ViewSpec(QUALITY_SUITE, quality.FIELDS, quality.CHECKS, quality.ID_COLUMNS),
         MANIFEST_SUITE: ViewSpec(
             MANIFEST_SUITE,
             MANIFEST_FIELDS,

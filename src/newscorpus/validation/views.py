@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from newscorpus.files import bytes_sha256
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.quality import QUALITY_SUITE, quality_view
 from newscorpus.validation.view_specs import (
     LAYERS,
     PUBLISHED_PRECISIONS,
@@ -66,12 +67,28 @@ class ViewBuilder:
 
     def build(self, name: str) -> pa.Table:
         spec = self.specs[name]
+        if name == QUALITY_SUITE:  # joins, sentences and tokens: computed in Python (quality.py)
+            return quality_view(self._quality_tables())
         if name == "event_arguments":
             own = self._arguments()
         else:
             own = {field.name: values for field, values in mirror_columns(self.tables[name])}
         computed = getattr(self, f"_{name}")(own)
         return pa.table({**own, **computed}).select([*own, *(f.name for f in spec.computed)])
+
+    def _quality_tables(self) -> dict[str, pa.Table]:
+        """The tables as the schema has them (a missing or mistyped column reads as nulls: other suites report it)."""
+        wanted = {"documents": ("doc_id", "text"), "entities": None, "events": None, "quotes": None}
+        return {
+            name: pa.table(
+                {
+                    f.name: _get(self.tables[name], f.name, f.type)
+                    for f in self.arrow[name]
+                    if columns is None or f.name in columns
+                }
+            )
+            for name, columns in wanted.items()
+        }
 
     # -- shared lookups -----------------------------------------------------
     def _str(self, table: str, path: str) -> pa.Array:

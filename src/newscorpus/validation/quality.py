@@ -1,0 +1,171 @@
+"""The `quality` suite's rules and view: the guidelines' mechanical rules, checked on a release's records.
+
+Each rule is a section of annotation/GUIDELINES.md that can be decided from the released
+records alone (chains, arguments, quote speakers, sentences and tokens of the text). The view
+has one row per record a rule is about: every entity mention, every quote and every event
+argument, named by `doc_id`, `record` (a mention or quote id; `event_id:role:entity_id` for an
+argument) and its span (for an argument, the argument's mention). A rule's column is True where
+the record keeps the rule, False where it breaks it and null where the rule does not apply.
+
+The view needs joins across the tables and the text's sentences and tokens
+(`newscorpus.segment`, syntok), so it is computed here in Python from Arrow, a chunk of whole
+documents at a time, and handed as it is to both engines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from newscorpus.segment import sentence_index, sentences
+
+QUALITY_SUITE = "quality"
+FAIL, WARNING = "critical", "warning"  # Great Expectations' own severities: a warning never fails a run
+NAMED, NOMINAL, PRONOUN = "NAM", "NOM", "PRO"
+DATE_TYPE, TIME_ROLE = "DATE", "Time"
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: str  # meta.check of the expectation
+    column: str  # the view's column that holds the verdict
+    section: str  # of annotation/GUIDELINES.md
+    level: str  # FAIL or WARNING
+    notes: str
+
+
+RULES = (
+    Rule("quality.nominal.in_use", "nominal_in_use", "3.2 (c)", FAIL,
+         "A NOM or PRO mention shares a chain with another mention, fills an event argument or is a quote's"
+         " speaker."),
+    Rule("quality.chain.canonical_is_named", "canonical_is_named", "4", FAIL,
+         "A chain with a NAM mention has a NAM mention as its canonical name (cluster head), never a NOM or PRO."),
+    Rule("quality.chain.same_type", "same_type_as_chain", "4", FAIL,
+         "A mention has the entity type of its chain's canonical mention."),
+    Rule("quality.mention.maximal", "maximal", "2", FAIL,
+         "No mention lies inside another mention of the same type with the same head (the syntok token that"
+         " holds the mention's last character): only the maximal mention is marked."),
+    Rule("quality.date.is_time", "date_is_time", "3.3", FAIL,
+         "A DATE mention is the Time argument of an event."),
+    Rule("quality.argument.time_is_date", "time_is_date", "5.2", FAIL,
+         "A Time argument is a DATE mention."),
+    Rule("quality.argument.same_sentence", "argument_in_trigger_sentence", "5.2", WARNING,
+         "An argument's mention starts in the sentence of its event's trigger (syntok sentences)."),
+    Rule("quality.speaker.named", "speaker_chain_named", "6.3", WARNING,
+         "A quote's speaker mention is in a chain with a NAM mention (the speaker is named in the document)."),
+)  # fmt: skip
+
+ID_COLUMNS = ("doc_id", "record", "start", "end", "text")
+FIELDS = (
+    pa.field("doc_id", pa.string()),
+    pa.field("layer", pa.string()),
+    pa.field("record", pa.string()),
+    pa.field("start", pa.int32()),
+    pa.field("end", pa.int32()),
+    pa.field("text", pa.string()),
+)
+CHECKS = tuple(pa.field(rule.column, pa.bool_()) for rule in RULES)
+SAMPLES = 20  # findings are for an annotator to fix, each one: report more of them than for the other suites
+
+
+def quality_view(tables: dict[str, pa.Table]) -> pa.Table:
+    """The view over a chunk of whole documents (the four release tables); see the module's notes."""
+    texts = dict(zip(*(tables["documents"].column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
+    rows: list[dict] = []
+    by_doc: dict[str, dict[str, list]] = defaultdict(lambda: {"entities": [], "events": [], "quotes": []})
+    for layer in ("entities", "events", "quotes"):
+        for record in tables[layer].to_pylist():
+            by_doc[record["doc_id"]][layer].append(record)
+    for doc_id in sorted(by_doc, key=str):
+        rows += _document_rows(doc_id, texts.get(doc_id), **by_doc[doc_id])
+    schema = pa.schema([*FIELDS, *CHECKS])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _document_rows(doc_id: str, text: str | None, entities: list, events: list, quotes: list) -> list[dict]:
+    mentions = {m["id"]: m for m in entities}
+    chains: dict[str, list[dict]] = defaultdict(list)
+    for m in entities:
+        chains[m["cluster_id"]].append(m)
+    arguments = [(e, a) for e in events for a in e["arguments"] or () if a is not None]
+    in_argument = {a["entity_id"] for _, a in arguments}
+    time_of = {a["entity_id"] for _, a in arguments if a["role"] == TIME_ROLE}
+    speakers = {q["speaker_id"] for q in quotes if q["speaker_id"] is not None}
+    spans = sentences(text) if text else []
+    head_token = _head_tokens(spans, entities)
+    same_head: dict[tuple, list[dict]] = defaultdict(list)  # only these can nest under the maximal-mention rule
+    for m in entities:
+        if head_token[m["id"]] is not None:
+            same_head[(m["type"], head_token[m["id"]])].append(m)
+    rows = []
+    for m in entities:
+        chain, head = chains[m["cluster_id"]], mentions.get(m["cluster_id"])
+        nominal = m["mention_type"] in (NOMINAL, PRONOUN)
+        chain_named = any(c["mention_type"] == NAMED for c in chain)
+        is_head = m["cluster_id"] == m["id"]
+        m_head = (m["type"], head_token[m["id"]])
+        checks = {
+            "nominal_in_use": (len(chain) > 1 or m["id"] in in_argument or m["id"] in speakers) if nominal else None,
+            "canonical_is_named": m["mention_type"] == NAMED if is_head and chain_named else None,
+            "same_type_as_chain": None if head is None else m["type"] == head["type"],
+            "maximal": None if head_token[m["id"]] is None else not any(_inside(m, o) for o in same_head[m_head]),
+            "date_is_time": m["id"] in time_of if m["type"] == DATE_TYPE else None,
+        }
+        rows.append(_row(doc_id, "entities", m["id"], m, checks))
+    for event, argument in arguments:
+        mention = mentions.get(argument["entity_id"])
+        record = f"{event['id']}:{argument['role']}:{argument['entity_id']}"
+        same = None
+        trigger_start = (event["trigger"] or {}).get("start")
+        if mention is not None and spans and trigger_start is not None and mention["start"] is not None:
+            trigger, at = sentence_index(spans, trigger_start), sentence_index(spans, mention["start"])
+            same = None if trigger is None or at is None else trigger == at
+        checks = {
+            "argument_in_trigger_sentence": same,
+            "time_is_date": None if argument["role"] != TIME_ROLE or mention is None else mention["type"] == DATE_TYPE,
+        }
+        rows.append(_row(doc_id, "event_arguments", record, mention or {}, checks))
+    for quote in quotes:
+        speaker = mentions.get(quote["speaker_id"]) if quote["speaker_id"] is not None else None
+        named = None
+        if speaker is not None:
+            named = any(c["mention_type"] == NAMED for c in chains[speaker["cluster_id"]])
+        rows.append(_row(doc_id, "quotes", quote["id"], quote, {"speaker_chain_named": named}))
+    return rows
+
+
+def _row(doc_id: str, layer: str, record: str, span: dict, checks: dict) -> dict:
+    row = {"doc_id": doc_id, "layer": layer, "record": record}
+    row |= {k: span.get(k) for k in ("start", "end", "text")}
+    return row | {rule.column: checks.get(rule.column) for rule in RULES}
+
+
+def _head_tokens(spans: list, entities: list) -> dict[str, int | None]:
+    """Each mention's head: the start of the token holding its last character (None between tokens)."""
+    starts = [t.start for s in spans for t in s.tokens]
+    ends = [t.end for s in spans for t in s.tokens]
+    heads = {}
+    for m in entities:
+        index = None if m["end"] is None else _token_at(starts, ends, m["end"] - 1)
+        heads[m["id"]] = None if index is None else starts[index]
+    return heads
+
+
+def _token_at(starts: list[int], ends: list[int], offset: int) -> int | None:
+    low, high = 0, len(starts)
+    while low < high:
+        middle = (low + high) // 2
+        if ends[middle] <= offset:
+            low = middle + 1
+        else:
+            high = middle
+    return low if low < len(starts) and starts[low] <= offset else None
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    """Is `inner` a different mention within `outer`'s span?"""
+    if outer["id"] == inner["id"] or None in (outer["start"], inner["start"], outer["end"]):
+        return False
+    return outer["start"] <= inner["start"] and inner["end"] <= outer["end"]
