@@ -15,8 +15,8 @@ import pytest
 from newscorpus.card import croissant
 from newscorpus.card.croissant import CONTEXT
 from newscorpus.project import Project
+from newscorpus.release.formats import configs
 from newscorpus.release.shards import data_files
-from newscorpus.schema import CONFIGS
 from tests.helpers import REPO, data_file
 
 DATE_PUBLISHED_WARNING = (
@@ -66,15 +66,16 @@ def test_file_objects_name_every_parquet_file_with_its_sha256(release):
     assert doc["conformsTo"] == "http://mlcommons.org/croissant/1.0"
     manifest = {e["path"]: e for e in json.loads((release / "manifest.json").read_text("utf-8"))["outputs"]}
     files = {f["contentUrl"]: f for f in doc["distribution"]}
-    assert sorted(files) == sorted(data_file(c) for c in CONFIGS)
+    names = configs(release_format_of(release))  # format 2 adds tokens, chains, event_arguments
+    assert sorted(files) == sorted(data_file(c) for c in names)
     for path, entry in files.items():
         data = (release / path).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() == manifest[path]["sha256"]
         assert entry["contentSize"] == f"{len(data)} B"
         assert entry["encodingFormat"] == "application/x-parquet"
     record_sets = {r["name"]: r for r in doc["recordSet"]}
-    assert list(record_sets) == list(CONFIGS)
-    for config in CONFIGS:
+    assert list(record_sets) == list(names)
+    for config in names:
         names = [f["name"] for f in record_sets[config]["field"]]
         assert names == pq.read_schema(release / data_file(config)).names
 

@@ -21,6 +21,7 @@ from newscorpus.ingest import parse_article
 from newscorpus.labelstudio.results import region_items, relation
 from newscorpus.project import Project
 from tests.helpers import REPO, copy_static
+from tests.iob2 import check_tags
 
 SCHEMA = yaml.safe_load((REPO / "schemas" / "annotation.yaml").read_text(encoding="utf-8"))
 WORDS = ["Zvešan", "Đurić", "Priština", "наш", "北京", "🙂", "🇷🇸", "e\u0301", "“quote”", "’s", "NATO", "a", "the"]
@@ -163,6 +164,10 @@ def test_random_annotations_come_back_exactly(cases):
         release = build_release(Project(root), "0.0.1")
         docs = load_dataset(str(release.path), "documents", split="train", cache_dir=str(root / "cache"))
         by_id = {doc["doc_id"]: doc for doc in docs}
+        # Format 2's tokens: the IOB2 tags decode back to the outermost mentions (tests/iob2.py).
+        tokens = load_dataset(str(release.path), "tokens", split="train", cache_dir=str(root / "cache"))
+        names = tokens.features["ner_tags"].feature.names
+        check_tags(tokens.to_list(), [{"doc_id": d["doc_id"], **e} for d in docs for e in d["entities"]], names)
     assert sorted(by_id) == sorted(f"p{number}" for number in range(1, len(cases) + 1))
     for number, case in enumerate(cases, start=1):
         check_document(by_id[f"p{number}"], case)

@@ -26,11 +26,15 @@ from newscorpus.errors import InputError
 from newscorpus.labelstudio import export_file as export_stream
 from newscorpus.labelstudio.exports import ExportConversion, export_paths
 from newscorpus.project import Project
+from newscorpus.release.formats import configs
+from newscorpus.release.manifest import CURRENT_FORMAT
 from newscorpus.release.shards import data_files
 from newscorpus.release.verify import verify
-from newscorpus.schema import CONFIGS
 from newscorpus.validation.pandas_engine import validate_release
+from newscorpus.validation.view_specs import GATE_SUITES
 from tests.helpers import REPO, tree_bytes
+
+CONFIGS = configs(CURRENT_FORMAT)  # a new release's configs, the derived ones (tokens, chains, ...) included
 
 spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
 synth = importlib.util.module_from_spec(spec)
@@ -102,7 +106,7 @@ def test_a_small_maximum_cuts_every_config_into_the_same_shards(synthetic, tmp_p
     for k in range(count):
         documents = pq.read_table(release / names["documents"][k], columns=["doc_id"]).column(0).to_pylist()
         assert documents == sorted(documents)
-        for config in ("entities", "events", "quotes"):
+        for config in CONFIGS[1:]:
             flat = set(pq.read_table(release / names[config][k], columns=["doc_id"]).column(0).to_pylist())
             assert flat <= set(documents)
         groups = pq.ParquetFile(release / names["documents"][k]).metadata
@@ -334,7 +338,7 @@ def test_validation_holds_one_chunk_at_a_time(sharded, monkeypatch):
     gc.collect()
     assert len(alive_when_read) == len(builders) > 3
     assert alive_when_read == [0] * len(builders)
-    assert len(frames) == 5 * len(builders) + 1  # five table suites per chunk, the manifest's once
+    assert len(frames) == len(GATE_SUITES) * len(builders) + 1  # every suite of the gate per chunk, the manifest's once
     assert [f for f in frames if f() is not None] == []
 
 

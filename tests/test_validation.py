@@ -20,6 +20,7 @@ from newscorpus.build.builder import build_release
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
 from newscorpus.schema import CONFIGS, load_schema
+from newscorpus.validation.derived_checks import DERIVED_SUITES
 from newscorpus.validation.pandas_engine import run_chunks, validate_release, validate_tables
 from newscorpus.validation.suites import ALL_SUITES, VALIDATION_DIR, validation_files
 from newscorpus.validation.views import ViewBuilder
@@ -69,7 +70,7 @@ def test_suites_are_great_expectations_json():
 
 def test_checks_have_unique_readable_ids():
     ids = [e["meta"]["check"] for name in ALL_SUITES for e in suite(name)["expectations"]]
-    assert len(ids) == len(set(ids)) == 167
+    assert len(ids) == len(set(ids)) == 167 + 28 + 17 + 25 + 12  # format 2's tokens, chains, argument_rows, derived
     for name in ALL_SUITES:
         for e in suite(name)["expectations"]:
             assert e["meta"]["check"].startswith(f"{name}.") and e["notes"], e
@@ -120,11 +121,11 @@ def test_suites_out_of_date_stop_validation_and_build(tmp_path):
     result = cli("--root", str(root), "validate", "corpus/v0.1.0", cwd=root)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: out of date with schemas/annotation.yaml: validation/suites/entities.json;"
-        " run `newscorpus schema --write`\n"
+        "error: out of date with schemas/annotation.yaml: validation/suites/entities.json,"
+        " validation/suites/chains.json; run `newscorpus schema --write`\n"
     )
     before = tree_bytes(project.corpus_dir)
-    with pytest.raises(SchemaError, match=r"validation/suites/entities.json; run `newscorpus schema --write`$"):
+    with pytest.raises(SchemaError, match=r"validation/suites/chains.json; run `newscorpus schema --write`$"):
         build_release(project, "0.2.0")
     assert tree_bytes(project.corpus_dir) == before
 
@@ -237,7 +238,7 @@ def test_data_docs_are_written_for_the_run(tmp_path):
     assert result.stdout.endswith(f"data docs: {docs / 'index.html'}\n")
     index = (docs / "index.html").read_text(encoding="utf-8")
     pages = sorted(p.relative_to(docs).as_posix() for p in docs.glob("validations/*/v0.1.0/*/*.html"))
-    assert [p.split("/")[1] for p in pages] == sorted(ALL_SUITES)
+    assert [p.split("/")[1] for p in pages] == sorted(set(ALL_SUITES) - set(DERIVED_SUITES))  # v0.1.0: format 1
     assert all(page in index for page in pages)
     assert "span_matches_text" in (docs / "expectations" / "entities.html").read_text(encoding="utf-8")
 
@@ -281,6 +282,11 @@ def test_build_records_the_validation_summary(project):
             "events": {"rows": 15, "expectations": 25, "passed": 25},
             "event_arguments": {"rows": 30, "expectations": 15, "passed": 15},
             "quotes": {"rows": 8, "expectations": 31, "passed": 31},
+            # format 2's derived configs (13 sentences, 41 chains, 30 argument rows, 1 document)
+            "tokens": {"rows": 13, "expectations": 28, "passed": 28, "warnings": 0},
+            "chains": {"rows": 41, "expectations": 17, "passed": 17},
+            "argument_rows": {"rows": 30, "expectations": 25, "passed": 25},
+            "derived": {"rows": 1, "expectations": 12, "passed": 12},
         },
     }
     result = cli("--root", str(project.root), "validate", "corpus/v0.2.0", cwd=project.root)
@@ -308,8 +314,8 @@ def shifted_tables(original):
 
 def test_a_failing_release_is_never_written(project, monkeypatch):
     monkeypatch.setattr(build_module, "make_tables", shifted_tables(build_module.make_tables))
-    with pytest.raises(ValidationError) as caught:
-        build_release(project, "0.2.0")
+    with pytest.raises(ValidationError) as caught:  # format 1: the derived configs would see the shift too
+        build_release(project, "0.2.0", release_format=1)
     lines = str(caught.value).splitlines()
     assert lines[0] == "v0.2.0 fails validation; nothing was written:"
     assert lines[1] == f"  v0.2.0: 1 of 144 expectations failed in 5 suites (great_expectations {GX})"

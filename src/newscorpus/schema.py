@@ -162,11 +162,11 @@ class AnnotationSchema:
 
         return {name: Features.from_arrow_schema(s) for name, s in self.arrow_schemas().items()}
 
-    def arrow_snapshot(self) -> str:
-        """A readable text form of the Arrow schemas, committed as schemas/arrow_schema.txt."""
+    def arrow_snapshot(self, arrow_schemas: dict[str, pa.Schema] | None = None) -> str:
+        """A readable text form of the Arrow schemas (default: this module's), committed as schemas/arrow_schema.txt."""
         lines = [f"# Derived from schemas/annotation.yaml (schema_version {self.schema_version}).", ""]
         lines.append("# Regenerate with `newscorpus schema --write`; do not edit.")
-        for name, arrow in self.arrow_schemas().items():
+        for name, arrow in (arrow_schemas or self.arrow_schemas()).items():
             lines += ["", f"[{name}]"]
             lines += [line for field in arrow for line in _render_field(field, 0)]
         return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 import newscorpus
+from newscorpus.build.derived_tables import add_derived_tables
 from newscorpus.build.tables import make_tables
 from newscorpus.card import croissant
 from newscorpus.card.blocks import Snapshot
@@ -33,12 +34,22 @@ from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
 from newscorpus.labelstudio.exports import ExportConversion, ExportSummary, TaskAnnotations, export_paths
 from newscorpus.project import Project
-from newscorpus.release import shards
+from newscorpus.release import formats, shards
 from newscorpus.release.changelog import render_changelog, summary_line
 from newscorpus.release.diff import ReleaseDiff, diff_streams
-from newscorpus.release.manifest import MANIFEST_NAME, check_version, file_entry, manifest_text
+from newscorpus.release.manifest import (
+    MANIFEST_NAME,
+    check_version,
+    file_entry,
+    format_for,
+    manifest_text,
+    read_manifest,
+    release_format,
+    release_versions,
+)
 from newscorpus.release.shards import MAX_SHARD_BYTES, ReleaseWriter, iter_batches
-from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.schema import AnnotationSchema
+from newscorpus.segment import SEGMENTER, segmenter_version
 from newscorpus.validation.expectations import Validation, check_suites
 from newscorpus.validation.pandas_engine import gate
 from newscorpus.validation.view_specs import DATA_GATE
@@ -67,6 +78,7 @@ def build_release(
     history_dir: Path | None = None,
     max_shard_bytes: int = MAX_SHARD_BYTES,
     gate_suites: Sequence[str] = DATA_GATE,
+    release_format: int | None = None,
 ) -> Release:
     """Build corpus/v<version>/ from seeds/ and annotation/exports/. Raises CorpusError; writes no release then.
 
@@ -80,6 +92,9 @@ def build_release(
     `gate_suites` are the suites the gate runs and the manifest records: `newscorpus build` passes every
     suite of the gate (view_specs.GATE_SUITES, the guidelines' quality rules included); a rebuild runs those
     its release's gate ran (reproduce), not the ones added since; the default leaves the quality rules out.
+    `release_format` (see release/manifest.py) defaults to the version's format given the releases in
+    `history_dir`: a patch keeps its line's format, a new minor or major version gets the current one.
+    `reproduce` passes the format the release records.
     """
     version = check_version(version)
     corpus_dir = corpus_dir or project.corpus_dir
@@ -98,8 +113,12 @@ def build_release(
     datacard = project.datacard_path.read_text(encoding="utf-8")
     extras = {LICENSE_FILE: license_text(datacard), GUIDELINES: _read_guidelines(project)}
     earlier = committed_snapshots(history_dir or corpus_dir, below=version)
+    if release_format is None:
+        release_format = format_for(version, _formats(history_dir or corpus_dir))
     inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
+    if release_format >= 2:  # the label inventory, shipped with the data
+        extras[formats.SCHEMA_FILE] = project.schema_path.read_text(encoding="utf-8")
     try:
         with _exclusive(corpus_dir):
             if target.exists():  # another build finished while we were converting
@@ -110,7 +129,7 @@ def build_release(
             try:
                 tmp.mkdir()
                 conversion = ExportConversion(exports, seeds, schema, project.relative)
-                files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes)
+                files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes, release_format)
                 summary = conversion.finish()  # every problem of every export, or the summary
                 del conversion, seeds  # what the conversion kept per document, not to be held through the gate
                 if not summary.documents:
@@ -127,12 +146,13 @@ def build_release(
                     iter_batches(tmp, "documents"),
                 )
                 release = Snapshot(version, path=tmp, summary=summary_line(changes))
-                readme = release_readme(schema, release, datacard, earlier)
+                readme = release_readme(schema, release, datacard, earlier, release_format)
                 validation = write_release(
                     tmp, project, schema, version, files, readme, summary, inputs,
                     {**extras, CHANGELOG: render_changelog(changes)}, datacard, changes, layout, gate_suites,
+                    release_format,
                 )  # fmt: skip
-                rows = {c: release.rows(c) for c in CONFIGS}
+                rows = {c: release.rows(c) for c in formats.configs(release_format)}
                 os.rename(tmp, target)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -145,8 +165,18 @@ def build_release(
 BATCH_DOCS = shards.ROW_GROUP_DOCS  # documents converted at a time: the build's working set
 
 
+def _formats(corpus_dir: Path) -> dict[str, int]:
+    """The format of each release in `corpus_dir`, by version."""
+    return {v: release_format(read_manifest(corpus_dir / f"v{v}")) for v in release_versions(corpus_dir)}
+
+
 def write_documents(
-    folder: Path, conversion: ExportConversion, seeds: dict[str, Seed], schema: AnnotationSchema, max_bytes: int
+    folder: Path,
+    conversion: ExportConversion,
+    seeds: dict[str, Seed],
+    schema: AnnotationSchema,
+    max_bytes: int,
+    release_format: int = formats.FIRST_FORMAT,
 ) -> dict[str, list[str]]:
     """Convert the exports' documents in batches and write the release's Parquet files; returns them per config.
 
@@ -154,22 +184,29 @@ def write_documents(
     meanwhile: the conversion makes millions of short-lived objects and no cycles, and the
     collector's passes over them would cost more than the conversion itself.
     """
-    writer = ReleaseWriter(folder, schema.arrow_schemas(), PARQUET_OPTIONS, max_bytes)
+    arrow = formats.arrow_schemas(schema, release_format)
+    writer = ReleaseWriter(folder, arrow, PARQUET_OPTIONS, max_bytes)
     batch: list[tuple[Article, TaskAnnotations]] = []
     with _collector_paused():
         for task, text in tqdm(conversion, desc="convert", unit="doc", disable=None):
             batch.append((seeds[task.doc_id].article(text, schema.language), task))
             if len(batch) == BATCH_DOCS:
-                writer.add(_batch_tables(batch, schema))
+                writer.add(_batch_tables(batch, schema, arrow, release_format))
                 batch = []
         if batch:
-            writer.add(_batch_tables(batch, schema))
+            writer.add(_batch_tables(batch, schema, arrow, release_format))
         return writer.close()
 
 
-def _batch_tables(batch: list[tuple[Article, TaskAnnotations]], schema: AnnotationSchema) -> dict[str, pa.Table]:
+def _batch_tables(
+    batch: list[tuple[Article, TaskAnnotations]], schema: AnnotationSchema, arrow: dict, release_format: int
+) -> dict[str, pa.Table]:
     batch.sort(key=lambda pair: pair[0].doc_id)
-    return make_tables([a for a, _ in batch], {t.doc_id: t for _, t in batch}, schema)
+    articles, annotations = [a for a, _ in batch], {t.doc_id: t for _, t in batch}
+    tables = make_tables(articles, annotations, schema)
+    if release_format >= 2:
+        tables = add_derived_tables(tables, articles, annotations, schema, arrow)
+    return tables
 
 
 @contextlib.contextmanager
@@ -236,25 +273,33 @@ def write_release(
     changes: ReleaseDiff,
     layout: dict,
     gate_suites: Sequence[str] = DATA_GATE,
+    release_format: int = formats.FIRST_FORMAT,
 ) -> Validation:
-    """Everything beside the Parquet files (already in `folder`), the gate on those files, the manifest last."""
+    """Everything beside the Parquet files (already in `folder`), the gate on those files, the manifest last.
+
+    Format 1's manifest has no "format" field and no segmenter: it stays what the first releases hold.
+    """
     (folder / "README.md").write_text(readme, encoding="utf-8")
-    written = [(name, c) for c in CONFIGS for name in files[c]] + [("README.md", None)]
+    written = [(name, c) for c in formats.configs(release_format) for name in files[c]] + [("README.md", None)]
     for name, text in sorted(extras.items()):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
         written.append((name, None))
-    text = croissant.for_release(folder, schema, version, files, datacard)
+    text = croissant.for_release(folder, schema, version, files, datacard, release_format)
     (folder / croissant.FILE_NAME).write_text(text, encoding="utf-8")
     written.append((croissant.FILE_NAME, None))
     # The gate: the files just written, read back, must pass the suites before anything is published.
     validation = gate(project, folder, files, f"v{version}", gate_suites)
+    built_with = {"newscorpus": newscorpus.__version__, "pyarrow": pa.__version__}
+    if release_format >= 2:  # the tokens config's offsets and tags depend on the segmenter's version
+        built_with["segmenter"] = {SEGMENTER: segmenter_version()}
     manifest = {
         "name": "newscorpus",
         "version": version,
+        **({"format": release_format} if release_format >= 2 else {}),
         "schema_version": schema.schema_version,
         "guideline_version": schema.guideline_version,
-        "built_with": {"newscorpus": newscorpus.__version__, "pyarrow": pa.__version__},
+        "built_with": built_with,
         "layout": layout,
         "changes": _changes_entry(changes),
         "inputs": [_input_entry(project, path) for path in sorted(inputs)],

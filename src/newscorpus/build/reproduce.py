@@ -24,7 +24,7 @@ from newscorpus.card.datacard import hand_written
 from newscorpus.errors import CardError, ReleaseError
 from newscorpus.files import bytes_sha256, file_sha256
 from newscorpus.project import Project
-from newscorpus.release.manifest import LATER_MANIFEST_FIELDS, manifest_text, read_manifest
+from newscorpus.release.manifest import LATER_MANIFEST_FIELDS, manifest_text, read_manifest, release_format
 from newscorpus.release.shards import MAX_SHARD_BYTES
 from newscorpus.validation.suites import derived_files
 from newscorpus.validation.view_specs import recorded_gate
@@ -60,6 +60,7 @@ def reproduce(project: Project, release: Path) -> Reproduction:
             "history_dir": release.parent,
             "max_shard_bytes": max_bytes,
             "gate_suites": recorded_gate(manifest),  # the gate it had, not the suites added since
+            "release_format": release_format(manifest),  # the configs and columns it had, not today's format
         }
         substituted = {}
         try:

@@ -24,9 +24,10 @@ from newscorpus.card.croissant_links import (
 from newscorpus.card.datacard import citation, license_text, split_card, summary
 from newscorpus.card.usage import cite, dataset_url
 from newscorpus.files import file_digest
+from newscorpus.release import formats
 from newscorpus.release.manifest import SHA256_PATTERN, file_problem, json_kind, member_problem
 from newscorpus.release.shards import config_pattern
-from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.schema import AnnotationSchema
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 FILE_NAME = "croissant.json"
@@ -77,6 +78,15 @@ RECORD_SET_DESCRIPTIONS = {
     "entities": "One record per entity mention, with the doc_id of its article.",
     "events": "One record per event, with the doc_id of its article.",
     "quotes": "One record per quote, with the doc_id of its article.",
+    "tokens": "One record per sentence: its tokens, their offsets and IOB2 entity tags (ClassLabel ids).",
+    "chains": "One record per coreference chain, with its canonical name and its mentions.",
+    "event_arguments": "One record per event argument, with its mention's text and its chain's canonical name.",
+}
+# Besides doc_id, the fields that name a record of a config with no `id` of its own.
+RECORD_KEYS = {
+    "tokens": ("sentence_index",),
+    "chains": ("cluster_id",),
+    "event_arguments": ("event_id", "role", "entity_id"),
 }
 
 
@@ -153,7 +163,7 @@ def document(
     the version and a warning about nested fields (card/croissant_links.py).
     """
     distribution = []
-    for config in CONFIGS:
+    for config in formats.configs(release_format):
         files = data_files[config]
         for index, name in enumerate(files):
             size, digest = file_digest(folder / name)
@@ -183,9 +193,10 @@ def document(
                 }
             )
     record_sets = []
-    for config, arrow in schema.arrow_schemas().items():
+    for config, arrow in formats.arrow_schemas(schema, release_format).items():
         kind = "fileObject" if len(data_files[config]) == 1 else "fileSet"
-        key = [{"@id": f"{config}/doc_id"}] + ([] if config == "documents" else [{"@id": f"{config}/id"}])
+        own = () if config == "documents" else RECORD_KEYS.get(config, ("id",))
+        key = [{"@id": f"{config}/{name}"} for name in ("doc_id", *own)]
         record_sets.append(
             {
                 "@type": "cr:RecordSet",

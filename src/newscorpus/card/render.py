@@ -19,9 +19,10 @@ from newscorpus.card.datacard import FRONT_MATTER, LICENSE_FILE, MARKER, split_c
 from newscorpus.card.figures import FIGURE_DIR, figures_block
 from newscorpus.card.usage import FIRST_FORMAT_WITH_USAGE, USAGE_BLOCKS, quickstart, rights, with_citation
 from newscorpus.errors import CardError
+from newscorpus.release import formats
 from newscorpus.release.manifest import release_versions, version_key
 from newscorpus.release.shards import config_pattern, data_files
-from newscorpus.schema import CONFIGS, AnnotationSchema
+from newscorpus.schema import AnnotationSchema
 
 
 def size_category(rows: int) -> str:
@@ -32,7 +33,12 @@ def size_category(rows: int) -> str:
 
 
 def front_matter(
-    schema: AnnotationSchema, rows: dict[str, int], version: str, metadata: dict, sizes: dict | None = None
+    schema: AnnotationSchema,
+    rows: dict[str, int],
+    version: str,
+    metadata: dict,
+    sizes: dict | None = None,
+    release_format: int = 1,
 ) -> str:
     """The YAML header the Hub and `datasets` read: the card's metadata plus configs and features.
 
@@ -43,11 +49,12 @@ def front_matter(
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
     infos = []
-    for config in CONFIGS:
+    features = formats.features(schema, release_format)
+    for config in formats.configs(release_format):
         splits = SplitDict()
         num_bytes, download_size = (sizes or {}).get(config, (0, None))
         splits.add(SplitInfo(name="train", num_bytes=num_bytes, num_examples=rows[config]))
-        info = DatasetInfo(features=schema.features()[config], splits=splits)
+        info = DatasetInfo(features=features[config], splits=splits)
         if sizes is not None:
             info.download_size, info.dataset_size = download_size, num_bytes
         infos.append({"config_name": config, **info._to_yaml_dict()})
@@ -63,7 +70,7 @@ def front_matter(
                 "data_files": [{"split": "train", "path": config_pattern(config)}],
                 **({"default": True} if config == "documents" else {}),
             }
-            for config in CONFIGS
+            for config in formats.configs(release_format)
         ],
         "dataset_info": infos,
     }
@@ -96,14 +103,16 @@ def release_readme(
     the version and the real sizes of the files; a format-1 release is rendered as it always was.
     """
     metadata, body = split_card(datacard)
-    rows = {config: release.rows(config) for config in CONFIGS}
+    rows = {config: release.rows(config) for config in formats.configs(release_format)}
     snapshots = [*earlier, release]
     blocks = render_blocks(schema, snapshots) | usage_blocks(release, release_format)
     if release_format < FIRST_FORMAT_WITH_USAGE:
         return front_matter(schema, rows, release.version, metadata) + render(body, blocks)
     sizes = {config: file_sizes(release, config) for config in rows}
     text = render(body, blocks, required=(*BLOCKS, *USAGE_BLOCKS))
-    return front_matter(schema, rows, release.version, metadata, sizes) + with_citation(text, release.version)
+    return front_matter(schema, rows, release.version, metadata, sizes, release_format) + with_citation(
+        text, release.version
+    )
 
 
 def usage_blocks(release: Snapshot | None, release_format: int, folder: str = "") -> dict[str, str]:

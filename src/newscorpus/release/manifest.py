@@ -24,7 +24,7 @@ LATER_MANIFEST_FIELDS = ("validation", "layout")
 # A manifest records it as "format" from format 2 on; a release without the field is format 1.
 # A patch release keeps the format of the release line it corrects (a patch adds no field or
 # config); a new minor or major version is written in the current format.
-CURRENT_FORMAT = 1
+CURRENT_FORMAT = 2
 FIRST_FORMAT = 1
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 RESTORE = "restore manifest.json as the build wrote it, or rebuild the release"

@@ -3,7 +3,7 @@
 Layout: each config is a set of shards `<config>/train-00000-of-00003.parquet`, ...
 (names that `load_dataset` and the card's `<config>/train-*.parquet` pattern pick up).
 Row groups hold ROW_GROUP_DOCS documents, and the flat configs' row groups hold the
-records of those same documents. All four configs are cut into a new shard at the same
+records of those same documents. All configs are cut into a new shard at the same
 document, as soon as one file would grow past the maximum size, so shard k of every
 config covers the same documents. Documents are in doc_id order, flat records in their
 documents' order: the layout depends on the documents alone, never on how they arrived.
@@ -31,7 +31,13 @@ from newscorpus.schema import CONFIGS
 ROW_GROUP_DOCS = 2_000  # documents per row group; part of the layout (changing it changes the bytes)
 MAX_SHARD_BYTES = 256 * 1024 * 1024  # default largest Parquet file: 256 MiB
 SHARD_PATTERN = "train-*.parquet"
-FLAT = ("entities", "events", "quotes")
+
+
+def flat_configs(configs) -> list[str]:
+    """The configs other than `documents`: rows with a doc_id, grouped by document in document order."""
+    return [c for c in configs if c != "documents"]
+
+
 SPILL_OPTIONS = {"compression": "lz4", "use_dictionary": False, "write_statistics": False}
 
 
@@ -49,10 +55,10 @@ def data_files(release: Path, config: str) -> list[str]:
     return sorted(p.relative_to(release).as_posix() for p in (release / config).glob(SHARD_PATTERN) if p.is_file())
 
 
-def config_files(names: Iterable[str]) -> dict[str, list[str]]:
+def config_files(names: Iterable[str], configs: Iterable[str] = CONFIGS) -> dict[str, list[str]]:
     """Each config's shards among a release's file names (relative POSIX paths), in order; where a
     config has none, its single-shard name (which validation then reports as missing)."""
-    found: dict[str, list[str]] = {c: [] for c in CONFIGS}
+    found: dict[str, list[str]] = {c: [] for c in configs}
     for name in sorted(names):
         path = PurePosixPath(name)
         if len(path.parts) == 2 and path.parent.name in found and fnmatch(path.name, SHARD_PATTERN):
@@ -75,7 +81,7 @@ def read_config(release: Path, config: str, columns: list[str] | None = None) ->
 
 
 class ShardWriter:
-    """Writes the four configs side by side in row groups of ROW_GROUP_DOCS documents, cut into shards by size.
+    """Writes the configs (`schemas`' keys) side by side, in row groups of ROW_GROUP_DOCS documents, cut into shards.
 
     `add` takes documents in ascending doc_id order (continuing the previous call) with
     their flat records grouped by document in the same order.
@@ -84,20 +90,21 @@ class ShardWriter:
     def __init__(self, folder: Path, schemas: dict[str, pa.Schema], options: dict, max_bytes: int, stage: str):
         self.folder, self.schemas, self.options = folder, schemas, options
         self.max_bytes, self.stage = max_bytes, stage
-        self.pending: dict[str, list[pa.Table]] = {c: [] for c in CONFIGS}
+        self.configs, self.flat = list(schemas), flat_configs(schemas)
+        self.pending: dict[str, list[pa.Table]] = {c: [] for c in self.configs}
         self.pending_docs = 0
         self.shards = 0
         self.writers: dict[str, tuple[pa.OSFile, pq.ParquetWriter]] = {}
         self.groups_in_shard = 0
         # A file's footer (schema, row group metadata) grows with its row groups; an empty file's size per
         # row group is a generous allowance for it.
-        self.footer = {c: _empty_file_size(schemas[c], options) for c in CONFIGS}
-        self.compressed = dict.fromkeys(CONFIGS, 0)
-        self.uncompressed = dict.fromkeys(CONFIGS, 0)
-        self.rows = dict.fromkeys(CONFIGS, 0)
+        self.footer = {c: _empty_file_size(schemas[c], options) for c in self.configs}
+        self.compressed = dict.fromkeys(self.configs, 0)
+        self.uncompressed = dict.fromkeys(self.configs, 0)
+        self.rows = dict.fromkeys(self.configs, 0)
 
     def add(self, tables: dict[str, pa.Table]) -> None:
-        for config in CONFIGS:
+        for config in self.configs:
             self.pending[config].append(tables[config])
         self.pending_docs += tables["documents"].num_rows
         while self.pending_docs >= ROW_GROUP_DOCS:
@@ -108,11 +115,11 @@ class ShardWriter:
         if self.pending_docs or not self.shards:
             self._emit(self.pending_docs)
         self._close_shard()
-        names = {c: [self._staged(c, k) for k in range(self.shards)] for c in CONFIGS}
+        names = {c: [self._staged(c, k) for k in range(self.shards)] for c in self.configs}
         if not publish:
             return names
-        final = {c: [shard_name(c, k, self.shards) for k in range(self.shards)] for c in CONFIGS}
-        for config in CONFIGS:
+        final = {c: [shard_name(c, k, self.shards) for k in range(self.shards)] for c in self.configs}
+        for config in self.configs:
             for staged, name in zip(names[config], final[config], strict=True):
                 (self.folder / staged).rename(self.folder / name)
         return final
@@ -126,20 +133,20 @@ class ShardWriter:
         group = {"documents": documents.slice(0, docs)}
         rest = {"documents": documents.slice(docs)}
         last = group["documents"].column("doc_id")[-1] if docs else None
-        for config in FLAT:
+        for config in self.flat:
             flat = _concat(self.pending[config], self.schemas[config])
             split = 0 if last is None else pc.sum(pc.less_equal(flat.column("doc_id"), last)).as_py() or 0
             group[config], rest[config] = flat.slice(0, split), flat.slice(split)
-        self.pending = {c: [rest[c]] for c in CONFIGS}
+        self.pending = {c: [rest[c]] for c in self.configs}
         self.pending_docs -= docs
         self._write_group(group)
 
     def _write_group(self, group: dict[str, pa.Table]) -> None:
-        if self.writers and self.groups_in_shard and any(self._would_overflow(c, group[c]) for c in CONFIGS):
+        if self.writers and self.groups_in_shard and any(self._would_overflow(c, group[c]) for c in self.configs):
             self._close_shard()
         if not self.writers:
             self._open_shard()
-        for config in CONFIGS:
+        for config in self.configs:
             table = group[config]
             if not table.num_rows:
                 continue
@@ -158,7 +165,7 @@ class ShardWriter:
         return self.writers[config][0].tell() + table.nbytes * ratio + footer > self.max_bytes
 
     def _open_shard(self) -> None:
-        for config in CONFIGS:
+        for config in self.configs:
             path = self.folder / self._staged(config, self.shards)
             path.parent.mkdir(parents=True, exist_ok=True)
             sink = pa.OSFile(str(path), "wb")
@@ -189,17 +196,17 @@ def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
 class _Run:
     """Documents in ascending doc_id order, with how many flat records each has: the unit of the merge."""
 
-    def __init__(self, files: dict[str, list[Path]] | None = None):
-        self.files = files or {}
+    def __init__(self, flat: list[str], files: dict[str, list[Path]] | None = None):
+        self.flat, self.files = flat, files or {}
         self.writers: dict[str, pq.ParquetWriter] | None = None  # while a spilled run is being written
         self.doc_ids: list[pa.Array] = []
-        self.counts: dict[str, list[np.ndarray]] = {c: [] for c in FLAT}
+        self.counts: dict[str, list[np.ndarray]] = {c: [] for c in flat}
         self.last: str | None = None
 
     def note(self, tables: dict[str, pa.Table]) -> None:
         doc_ids = tables["documents"].column("doc_id").combine_chunks()
         self.doc_ids.append(doc_ids)
-        for config in FLAT:
+        for config in self.flat:
             parents = pc.index_in(tables[config].column("doc_id"), value_set=doc_ids).to_numpy(zero_copy_only=False)
             self.counts[config].append(np.bincount(parents.astype(np.int64), minlength=len(doc_ids)))
         self.last = doc_ids[-1].as_py()
@@ -241,8 +248,9 @@ class ReleaseWriter:
 
     def __init__(self, folder: Path, schemas: dict[str, pa.Schema], options: dict, max_bytes: int = MAX_SHARD_BYTES):
         self.folder, self.schemas, self.options, self.max_bytes = folder, schemas, options, max_bytes
+        self.configs, self.flat = list(schemas), flat_configs(schemas)
         self.direct = ShardWriter(folder, schemas, options, max_bytes, stage=".direct")
-        self.direct_run = _Run()
+        self.direct_run = _Run(self.flat)
         self.spilled: list[_Run] = []
         self.spill_dir = folder / ".runs"
 
@@ -259,7 +267,7 @@ class ReleaseWriter:
             self._close_spill()
             self.spilled.append(self._open_spill(len(self.spilled)))
         run = self.spilled[-1]
-        for config in CONFIGS:
+        for config in self.configs:
             if tables[config].num_rows:
                 run.writers[config].write_table(tables[config], row_group_size=tables[config].num_rows)
         run.note(tables)
@@ -270,7 +278,7 @@ class ReleaseWriter:
             return self.direct.close()
         self._close_spill()
         staged = self.direct.close(publish=False)
-        self.direct_run.files = {c: [self.folder / name for name in staged[c]] for c in CONFIGS}
+        self.direct_run.files = {c: [self.folder / name for name in staged[c]] for c in self.configs}
         runs = [r for r in (self.direct_run, *self.spilled) if r.doc_ids]
         merged = ShardWriter(self.folder, self.schemas, self.options, self.max_bytes, stage=".merged")
         for group in _merge(runs, self.schemas):
@@ -285,8 +293,8 @@ class ReleaseWriter:
     def _open_spill(self, index: int) -> _Run:
         folder = self.spill_dir / f"{index:05d}"
         folder.mkdir(parents=True)
-        run = _Run({c: [folder / f"{c}.parquet"] for c in CONFIGS})
-        run.writers = {c: pq.ParquetWriter(run.files[c][0], self.schemas[c], **SPILL_OPTIONS) for c in CONFIGS}
+        run = _Run(self.flat, {c: [folder / f"{c}.parquet"] for c in self.configs})
+        run.writers = {c: pq.ParquetWriter(run.files[c][0], self.schemas[c], **SPILL_OPTIONS) for c in self.configs}
         return run
 
     def _close_spill(self) -> None:
@@ -301,23 +309,24 @@ def _merge(runs: list[_Run], schemas: dict[str, pa.Schema]) -> Iterator[dict[str
     ids = pa.concat_arrays([a for run in runs for a in run.doc_ids])
     run_of = np.concatenate([np.full(sum(len(a) for a in run.doc_ids), i) for i, run in enumerate(runs)])
     sequence = run_of[pc.sort_indices(ids).to_numpy()]
-    readers = [{c: _RowReader(run.files[c]) for c in CONFIGS} for run in runs]
-    offsets = [{c: run.offsets(c) for c in FLAT} for run in runs]
+    configs, flat = list(schemas), flat_configs(schemas)
+    readers = [{c: _RowReader(run.files[c]) for c in configs} for run in runs]
+    offsets = [{c: run.offsets(c) for c in flat} for run in runs]
     cursor = [0] * len(runs)
     for begin in range(0, len(sequence), ROW_GROUP_DOCS):
         taken = np.bincount(sequence[begin : begin + ROW_GROUP_DOCS], minlength=len(runs))
-        pieces: dict[str, list[pa.Table]] = {c: [] for c in CONFIGS}
+        pieces: dict[str, list[pa.Table]] = {c: [] for c in configs}
         for r, count in enumerate(taken):
             if not count:
                 continue
             start, stop = cursor[r], cursor[r] + int(count)
             pieces["documents"].append(readers[r]["documents"].read(start, stop, schemas["documents"]))
-            for config in FLAT:
+            for config in flat:
                 low, high = int(offsets[r][config][start]), int(offsets[r][config][stop])
                 pieces[config].append(readers[r][config].read(low, high, schemas[config]))
             cursor[r] = stop
         group = {}
-        for config in CONFIGS:
+        for config in configs:
             table = _concat(pieces[config], schemas[config])
             # A stable sort: the records of one document keep their order.
             group[config] = table.take(pc.sort_indices(table, sort_keys=[("doc_id", "ascending")]))

@@ -1,6 +1,6 @@
 """Reading a release folder back: its files against the manifest, and a summary as a user loads it.
 
-Part of the release format: imports `errors`, `schema`, `files` and `release.manifest` only.
+Part of the release format: imports `errors`, `files`, `release.manifest` and `release.formats` only.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 from newscorpus.files import file_digest
-from newscorpus.release.manifest import MANIFEST_NAME, checked_outputs, file_problem, read_manifest
-from newscorpus.schema import CONFIGS
+from newscorpus.release.formats import configs
+from newscorpus.release.manifest import MANIFEST_NAME, checked_outputs, file_problem, read_manifest, release_format
 
 
 def verify(release: Path) -> list[str]:
@@ -69,7 +69,8 @@ def summarize(release: Path) -> list[str]:
     from datasets import load_dataset
 
     lines = []
-    loaded = {config: load_dataset(str(release), config, split="train") for config in CONFIGS}
+    names = configs(release_format(read_manifest(release)))
+    loaded = {config: load_dataset(str(release), config, split="train") for config in names}
     for config, dataset in loaded.items():
         lines.append(f"{config}: {dataset.num_rows} rows, columns {', '.join(dataset.column_names)}")
     documents = loaded["documents"]

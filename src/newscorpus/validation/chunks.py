@@ -1,4 +1,4 @@
-"""A release's four tables in chunks of whole documents, so that validation holds one chunk at a time.
+"""A release's tables in chunks of whole documents, so that validation holds one chunk at a time.
 
 Every check of the suites is about one document at a time: a span against its document's
 text, references within a document, nested records against the document's flat rows, and
@@ -27,21 +27,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from newscorpus.schema import CONFIGS
-
-CHUNK_ROWS = 300_000  # rows of all four tables per chunk (~7,500 documents): bounds what validation holds
-FLAT = ("entities", "events", "quotes")
+CHUNK_ROWS = 300_000  # rows of all tables per chunk (~7,500 documents of format 1): bounds what validation holds
 
 
 def document_chunks(release: Path, files: dict[str, list[str]], max_rows: int | None = None) -> Iterator[dict]:
     """The release's tables as a sequence of {config: table} chunks of whole documents (see the module's notes)."""
     max_rows = max_rows or CHUNK_ROWS
-    paths = {c: [release / name for name in files[c]] for c in CONFIGS}
+    configs = list(files)  # documents and the configs of the release's format whose rows have a doc_id
+    paths = {c: [release / name for name in files[c]] for c in configs}
     doc_ids = _doc_ids(paths["documents"])
     first = pc.index_in(doc_ids, value_set=doc_ids).to_numpy(zero_copy_only=False)
     owners = {"documents": first.astype(np.int32)}  # the document row whose chunk each row joins (-1: none)
     rows_per_document = np.bincount(first, minlength=len(doc_ids))
-    for config in FLAT:
+    for config in (c for c in configs if c != "documents"):
         owner = pc.index_in(_doc_ids(paths[config]), value_set=doc_ids)
         owners[config] = pc.fill_null(owner, -1).to_numpy(zero_copy_only=False).astype(np.int32)
         del owner
@@ -53,9 +51,9 @@ def document_chunks(release: Path, files: dict[str, list[str]], max_rows: int | 
         c: np.where(o >= 0, chunk_of_document[np.maximum(o, 0)], chunks - 1).astype(np.int32) for c, o in owners.items()
     }
     del owners
-    readers = {c: _ChunkReader(paths[c], chunk_of_row[c], chunks) for c in CONFIGS}
+    readers = {c: _ChunkReader(paths[c], chunk_of_row[c], chunks) for c in configs}
     for chunk in range(chunks):
-        yield {c: readers[c].take(chunk) for c in CONFIGS}
+        yield {c: readers[c].take(chunk) for c in configs}
 
 
 def _cut(rows_per_document: np.ndarray, max_rows: int) -> np.ndarray:

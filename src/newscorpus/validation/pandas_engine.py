@@ -24,11 +24,12 @@ import pyarrow.parquet as pq
 
 from newscorpus.errors import ReleaseError, ValidationError
 from newscorpus.project import Project
-from newscorpus.release.manifest import read_manifest
+from newscorpus.release.formats import DERIVED_CONFIGS, configs
+from newscorpus.release.manifest import read_manifest, release_format
 from newscorpus.release.shards import config_files, data_files
-from newscorpus.schema import CONFIGS
 from newscorpus.validation import suites
 from newscorpus.validation.chunks import document_chunks
+from newscorpus.validation.derived_checks import DERIVED_SUITES
 from newscorpus.validation.expectations import Validation
 from newscorpus.validation.manifest_view import manifest_view
 from newscorpus.validation.runner import Engine, check_schema_version, run
@@ -44,9 +45,10 @@ def validate_release(
     """Every suite, the manifest's included, on a release folder (its tables a chunk of documents at a time)."""
     manifest = read_manifest(release)
     check_schema_version(release.name, manifest.get("schema_version"), project)
-    files = config_files(name for c in CONFIGS for name in data_files(release, c))
+    names = configs(release_format(manifest))  # the configs of the release's format
+    files = config_files((name for c in names for name in data_files(release, c)), names)
     _check_readable(release, files)
-    parquet = [name for c in CONFIGS for name in files[c]]
+    parquet = [name for c in names for name in files[c]]
     views = _chunk_views(project, release, files, GATE_SUITES)
     manifest_suite = {MANIFEST_SUITE: lambda: manifest_view(release, manifest, [*parquet, "README.md"], parquet)}
     return run(
@@ -66,7 +68,8 @@ def _check_readable(release: Path, files: dict[str, list[str]]) -> None:
 
 def _chunk_views(project: Project, release: Path, files: dict[str, list[str]], names: Iterable[str]) -> Iterator[dict]:
     """Per chunk of whole documents (see chunks): the views of the suites `names`, built on demand."""
-    names = tuple(names)
+    derived = all(c in files for c in DERIVED_CONFIGS)  # a format-2 release: the derived suites have views
+    names = tuple(n for n in names if derived or n not in DERIVED_SUITES)
     for tables in document_chunks(release, files):
         builder = ViewBuilder(project.schema, tables)
         del tables
@@ -87,7 +90,8 @@ def validate_tables(
 ) -> Validation:
     """The gate's suites on a release's tables before they are published."""
     builder = ViewBuilder(project.schema, tables)
-    views = {name: _deferred(builder, name) for name in GATE_SUITES}
+    derived = all(c in tables for c in DERIVED_CONFIGS)
+    views = {name: _deferred(builder, name) for name in GATE_SUITES if derived or name not in DERIVED_SUITES}
     return run_chunks(project, subject, iter([views]), today=today)
 
 

@@ -18,8 +18,10 @@ import pyarrow as pa
 
 from newscorpus.ingest import DOC_ID_PATTERN
 from newscorpus.project import Project
+from newscorpus.release.formats import arrow_snapshot
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation import quality
+from newscorpus.validation.derived_checks import DERIVED_SUITES, content_checks
 from newscorpus.validation.view_specs import (
     GATE_SUITES,
     LAYERS,
@@ -216,6 +218,8 @@ def _content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
         ]  # fmt: skip
     if name == QUALITY_SUITE:
         return [_rule(rule) for rule in quality.RULES]
+    if name in DERIVED_SUITES:
+        return content_checks(name, schema)
     return [
         _true("manifest.files.listed", "listed", "Every file of the release is listed in manifest.json."),
         _true("manifest.files.present", "present", "Every file that manifest.json lists (and every config) exists."),
@@ -281,7 +285,8 @@ def _dump(data: dict, *, sort_keys: bool) -> str:
 def derived_files(project: Project) -> dict[Path, str]:
     """Every file derived from schemas/annotation.yaml, with the text it must hold."""
     schema = project.schema
-    derived = {project.label_config_path: schema.label_config(), project.arrow_snapshot_path: schema.arrow_snapshot()}
+    snapshot = arrow_snapshot(schema)  # every config of the current release format
+    derived = {project.label_config_path: schema.label_config(), project.arrow_snapshot_path: snapshot}
     derived |= {project.root / path: text for path, text in validation_files(schema).items()}
     return derived
 

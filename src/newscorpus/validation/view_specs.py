@@ -15,12 +15,13 @@ import pyarrow.compute as pc
 
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation import quality
+from newscorpus.validation.derived_checks import DERIVED_SUITES, view_fields
 
 TABLE_SUITES = ("documents", "entities", "events", "event_arguments", "quotes")
 MANIFEST_SUITE = "manifest"
 QUALITY_SUITE = quality.QUALITY_SUITE
 # What a build's gate runs (and its manifest records): the table suites and the guidelines' rules.
-GATE_SUITES = (*TABLE_SUITES, QUALITY_SUITE)
+GATE_SUITES = (*TABLE_SUITES, QUALITY_SUITE, *DERIVED_SUITES)  # the derived suites run where the configs are
 
 
 # The gate of a build made through the library (tests, benchmarks): the checks of the data, without the
@@ -126,6 +127,7 @@ def view_specs(schema: AnnotationSchema) -> dict[str, ViewSpec]:
             ("doc_id", "id"),
         ),
         QUALITY_SUITE: ViewSpec(QUALITY_SUITE, quality.FIELDS, quality.CHECKS, quality.ID_COLUMNS),
+        **{name: ViewSpec(name, *fields) for name, fields in view_fields(schema).items()},
         MANIFEST_SUITE: ViewSpec(
             MANIFEST_SUITE,
             MANIFEST_FIELDS,

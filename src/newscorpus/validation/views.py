@@ -20,7 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.files import bytes_sha256
+from newscorpus.release.formats import PROVENANCE_COLUMNS
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.derived_checks import DERIVED_SUITES, derived_view
 from newscorpus.validation.quality import QUALITY_SUITE, quality_view
 from newscorpus.validation.view_specs import (
     LAYERS,
@@ -61,6 +63,7 @@ class ViewBuilder:
 
     def __init__(self, schema: AnnotationSchema, tables: dict[str, pa.Table]):
         self.arrow = schema.arrow_schemas()
+        self.schema = schema
         self.specs = view_specs(schema)
         # One chunk per column, once: the checks read each column several times.
         self.tables = {name: table.combine_chunks() for name, table in tables.items()}
@@ -69,10 +72,14 @@ class ViewBuilder:
         spec = self.specs[name]
         if name == QUALITY_SUITE:  # joins, sentences and tokens: computed in Python (quality.py)
             return quality_view(self._quality_tables())
+        if name in DERIVED_SUITES:  # format 2's derived configs (derived_checks.py)
+            return derived_view(name, self.tables, self.schema)
         if name == "event_arguments":
             own = self._arguments()
         else:
             own = {field.name: values for field, values in mirror_columns(self.tables[name])}
+            if name == "documents":  # format 2's provenance columns: the `derived` suite checks them
+                own = {k: v for k, v in own.items() if k not in PROVENANCE_COLUMNS}
         computed = getattr(self, f"_{name}")(own)
         return pa.table({**own, **computed}).select([*own, *(f.name for f in spec.computed)])
 

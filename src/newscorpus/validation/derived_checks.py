@@ -1,0 +1,266 @@
+"""The suites of format 2's derived configs (tokens, chains, event_arguments) and their views.
+
+- `tokens`: one row per sentence; its tokens are the text at their offsets, in order, inside
+  the sentence; the three lists have one item per token; every tag id is a ClassLabel id of the
+  schema's IOB2 names, and an `I-X` follows a `B-X` or `I-X`. `misaligned_mentions` is counted
+  by a warning (sentences with a mention whose tags do not decode back to exactly its span).
+- `chains`: every chain's id is a chain head of the entities config with the chain's type and
+  canonical name, and its mentions are exactly the entities with that cluster_id.
+- `argument_rows` (the `event_arguments` config; the `event_arguments` suite checks the
+  arguments nested in `events`): each row is an argument of its event, its mention's text and
+  offsets and its chain's id and canonical name are the entities config's.
+- `derived`: one row per document: it has sentences, as many chains as the entities config has
+  cluster ids and as many argument rows as its events have arguments; the provenance columns
+  are strings.
+
+The views are computed in Python from Arrow, a chunk of whole documents at a time (small
+tables per document; no engine-specific code), and only for a release that has the configs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pyarrow as pa
+
+from newscorpus.release.formats import PROVENANCE_COLUMNS, arrow_schemas, ner_tag_names
+from newscorpus.schema import AnnotationSchema
+
+DERIVED_SUITES = ("tokens", "chains", "argument_rows", "derived")
+SOURCE = {"tokens": "tokens", "chains": "chains", "argument_rows": "event_arguments"}
+FAIL, WARNING = "critical", "warning"
+
+_BOOLEANS = {
+    "tokens": {
+        "tokens_match_text": "Each token is text[start:end] of its document, tokens in order inside the sentence.",
+        "lengths_agree": "tokens, token_offsets and ner_tags have one item per token.",
+        "tags_in_range": "Every ner_tags id is an id of the ClassLabel names (O, B-<type>, I-<type>).",
+        "tags_follow_iob2": "An I-<type> tag follows a B-<type> or I-<type> tag of the same type (IOB2).",
+    },
+    "chains": {
+        "head_matches": "cluster_id is a chain head of the entities config with the chain's type and text.",
+        "mentions_match": "The mentions are exactly the entities with this cluster_id, with their spans.",
+    },
+    "argument_rows": {
+        "event_matches": "The row is an argument (role, entity_id) of an event of that id and type.",
+        "entity_matches": "entity_text, offsets, cluster_id and canonical_name are those of the mention's chain.",
+    },
+    "derived": {},
+}
+
+
+def view_fields(schema: AnnotationSchema) -> dict[str, tuple[tuple[pa.Field, ...], tuple[pa.Field, ...], tuple]]:
+    """(table fields, computed fields, id columns) of each derived suite's view."""
+    arrow = arrow_schemas(schema, 2)
+
+    def mirror(config: str) -> tuple[pa.Field, ...]:  # the view_specs mirror rule: a list becomes its length
+        return tuple(
+            pa.field(f"{f.name}_count", pa.int32(), nullable=False) if pa.types.is_list(f.type) else f
+            for f in arrow[config]
+        )
+
+    located = (pa.field("doc_in_documents", pa.bool_()),)
+    booleans = {name: tuple(pa.field(c, pa.bool_()) for c in columns) for name, columns in _BOOLEANS.items()}
+    counts = tuple(
+        pa.field(name, pa.int32())
+        for name in ("sentences", "chain_rows", "cluster_ids", "argument_rows", "arguments_in_events")
+    )
+    documents = (arrow["documents"].field("doc_id"), *(arrow["documents"].field(c) for c in PROVENANCE_COLUMNS))
+    return {
+        "tokens": (
+            mirror("tokens"),
+            (*located, pa.field("doc_text_length", pa.int32()), *booleans["tokens"]),
+            ("doc_id", "sentence_index"),
+        ),
+        "chains": (mirror("chains"), (*located, *booleans["chains"]), ("doc_id", "cluster_id")),
+        "argument_rows": (
+            mirror("event_arguments"),
+            (*located, *booleans["argument_rows"]),
+            ("doc_id", "event_id", "role", "entity_id"),
+        ),
+        "derived": (documents, counts, ("doc_id",)),
+    }
+
+
+def _expect(check: str, type_: str, notes: str, severity: str = FAIL, **kwargs) -> dict:
+    return {"type": type_, "kwargs": kwargs, "meta": {"check": check}, "notes": notes, "severity": severity}
+
+
+def _true(check: str, column: str, notes: str) -> dict:
+    return _expect(check, "expect_column_values_to_be_in_set", notes, column=column, value_set=[True])
+
+
+def _equal(check: str, a: str, b: str, notes: str) -> dict:
+    pair = "expect_column_pair_values_to_be_equal"
+    return _expect(check, pair, notes, column_A=a, column_B=b, ignore_row_if="either_value_is_missing")
+
+
+def content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
+    """The expectations of a derived suite beyond its columns, types and not-nulls."""
+    between = "expect_column_values_to_be_between"
+    in_docs = _true(f"{name}.doc_id.in_documents", "doc_in_documents", "The doc_id is a document of the release.")
+    booleans = [_true(f"{name}.{column}", column, notes) for column, notes in _BOOLEANS[name].items()]
+    if name == "tokens":
+        pair = "expect_column_pair_values_a_to_be_greater_than_b"
+        return [
+            _expect("tokens.sentence.unique", "expect_compound_columns_to_be_unique",
+                    "No two rows of a document share a sentence_index.", column_list=["doc_id", "sentence_index"]),
+            in_docs,
+            _expect("tokens.sentence_start.not_negative", between, "The sentence starts at 0 or later.",
+                    column="sentence_start", min_value=0),
+            _expect("tokens.sentence_end.after_start", pair, "The sentence ends after it starts.",
+                    column_A="sentence_end", column_B="sentence_start", or_equal=False),
+            _expect("tokens.sentence_end.within_text", pair, "The sentence ends within its document's text.",
+                    column_A="doc_text_length", column_B="sentence_end", or_equal=True,
+                    ignore_row_if="either_value_is_missing"),
+            *booleans,
+            _expect("tokens.misaligned_mentions.not_negative", between, "misaligned_mentions is a count.",
+                    column="misaligned_mentions", min_value=0),
+            _expect("tokens.mentions.token_aligned", between,
+                    "Sentences with an outermost mention whose IOB2 tags do not decode back to exactly its span"
+                    " (a boundary inside a token, a mention across sentences, crossing mentions): counted, not"
+                    " failed.", WARNING, column="misaligned_mentions", max_value=0),
+        ]  # fmt: skip
+    if name == "chains":
+        return [
+            _expect("chains.cluster_id.unique", "expect_compound_columns_to_be_unique",
+                    "No two chains of a document share a cluster_id.", column_list=["doc_id", "cluster_id"]),
+            in_docs,
+            _expect("chains.type.in_schema", "expect_column_values_to_be_in_set",
+                    "The type is an entity type of the schema.", column="type", value_set=list(schema.entity_types)),
+            _expect("chains.mentions.not_empty", between, "A chain has a mention.", column="mentions_count",
+                    min_value=1),
+            *booleans,
+        ]  # fmt: skip
+    if name == "argument_rows":
+        return [
+            _expect("argument_rows.argument.unique", "expect_compound_columns_to_be_unique",
+                    "An event names each (role, mention) once.",
+                    column_list=["doc_id", "event_id", "role", "entity_id"]),
+            in_docs,
+            *booleans,
+        ]  # fmt: skip
+    return [
+        _expect("derived.doc_id.unique", "expect_column_values_to_be_unique", "One row per document.",
+                column="doc_id"),
+        _expect("derived.tokens.has_sentences", between, "Every document has a sentence in tokens.",
+                column="sentences", min_value=1),
+        _equal("derived.chains.count_matches", "chain_rows", "cluster_ids",
+               "A document has as many rows in chains as the entities config has cluster ids for it."),
+        _equal("derived.event_arguments.count_matches", "argument_rows", "arguments_in_events",
+               "A document has as many rows in event_arguments as its events have arguments."),
+    ]  # fmt: skip
+
+
+# -- views ----------------------------------------------------------------------
+
+
+def derived_view(name: str, tables: dict[str, pa.Table], schema: AnnotationSchema) -> pa.Table:
+    """The view of derived suite `name` on one chunk's tables (format 2's; read as Python rows, per document)."""
+    table_fields, computed, _ = view_fields(schema)[name]
+    texts = {d["doc_id"]: d["text"] for d in tables["documents"].select(["doc_id", "text"]).to_pylist()}
+    entities = {(e["doc_id"], e["id"]): e for e in tables["entities"].to_pylist()}
+    if name == "derived":
+        rows = _derived_rows(tables, entities)
+    else:
+        rows = tables[SOURCE[name]].to_pylist()
+        check = {"tokens": _token_checks(schema), "chains": _chain_checks(entities), "argument_rows": None}[name]
+        if name == "argument_rows":
+            check = _argument_checks(entities, tables["events"].to_pylist())
+        for row in rows:
+            row["doc_in_documents"] = row["doc_id"] in texts
+            row |= check(row, texts.get(row["doc_id"]))
+    columns = {}
+    for field in (*table_fields, *computed):
+        source = field.name.removesuffix("_count") if field.name.endswith("_count") else field.name
+        values = [row.get(field.name, _length(row.get(source))) for row in rows]
+        columns[field.name] = pa.array(values, field.type)
+    return pa.table(columns)
+
+
+def _length(value) -> int | None:
+    return len(value) if isinstance(value, list) else None
+
+
+def _token_checks(schema: AnnotationSchema):
+    names = ner_tag_names(schema)
+
+    def check(row: dict, text: str | None) -> dict:
+        tokens, offsets, tags = row["tokens"], row["token_offsets"], row["ner_tags"] or []
+        out = {"lengths_agree": len(tokens) == len(offsets) == len(tags)}
+        out["tags_in_range"] = all(t is not None and 0 <= t < len(names) for t in tags)
+        previous, follows = "O", True
+        for tag in tags if out["tags_in_range"] else ():
+            label = names[tag]
+            if label.startswith("I-") and previous[2:] != label[2:]:
+                follows = False
+            previous = label
+        out["tags_follow_iob2"] = follows if out["tags_in_range"] else None
+        out["doc_text_length"] = None if text is None else len(text)
+        if text is None or not out["lengths_agree"]:
+            return out | {"tokens_match_text": None}
+        at, ok = row["sentence_start"], bool(offsets)
+        for token, offset in zip(tokens, offsets, strict=True):
+            ok = ok and at <= offset["start"] < offset["end"] and text[offset["start"] : offset["end"]] == token
+            at = offset["end"]
+        bounds = bool(offsets) and offsets[0]["start"] == row["sentence_start"] and at == row["sentence_end"]
+        return out | {"tokens_match_text": ok and bounds}
+
+    return check
+
+
+def _chain_checks(entities: dict):
+    members = defaultdict(list)
+    for (doc_id, _), e in entities.items():
+        members[(doc_id, e["cluster_id"])].append(e)
+
+    def check(row: dict, text: str | None) -> dict:
+        key = (row["doc_id"], row["cluster_id"])
+        head = entities.get(key)
+        head_ok = head is not None and head["cluster_id"] == row["cluster_id"]
+        head_ok = head_ok and (head["type"], head["text"]) == (row["type"], row["canonical_name"])
+        fields = ("id", "start", "end", "text", "mention_type")
+        want = sorted(tuple(e[f] for f in fields) for e in members.get(key, []))
+        got = sorted(tuple(m[f] for f in fields) for m in row["mentions"])
+        return {"head_matches": head_ok, "mentions_match": want == got}
+
+    return check
+
+
+def _argument_checks(entities: dict, events: list[dict]):
+    by_event = {(e["doc_id"], e["id"]): e for e in events}
+
+    def check(row: dict, text: str | None) -> dict:
+        event = by_event.get((row["doc_id"], row["event_id"]))
+        pair = {"role": row["role"], "entity_id": row["entity_id"]}
+        event_ok = event is not None and event["type"] == row["event_type"] and pair in event["arguments"]
+        mention = entities.get((row["doc_id"], row["entity_id"]))
+        head = entities.get((row["doc_id"], mention["cluster_id"])) if mention else None
+        entity_ok = head is not None and (
+            (mention["text"], mention["start"], mention["end"], mention["cluster_id"], head["text"])
+            == (row["entity_text"], row["entity_start"], row["entity_end"], row["cluster_id"], row["canonical_name"])
+        )
+        return {"event_matches": event_ok, "entity_matches": entity_ok}
+
+    return check
+
+
+def _derived_rows(tables: dict[str, pa.Table], entities: dict) -> list[dict]:
+    sentences = Counter(tables["tokens"].column("doc_id").to_pylist())
+    chain_rows = Counter(tables["chains"].column("doc_id").to_pylist())
+    argument_rows = Counter(tables["event_arguments"].column("doc_id").to_pylist())
+    clusters = Counter(doc_id for doc_id, _ in {(d, e["cluster_id"]) for (d, _), e in entities.items()})
+    arguments = Counter()
+    for event in tables["events"].select(["doc_id", "arguments"]).to_pylist():
+        arguments[event["doc_id"]] += len(event["arguments"])
+    rows = tables["documents"].select(["doc_id", *PROVENANCE_COLUMNS]).to_pylist()
+    for row in rows:
+        doc_id = row["doc_id"]
+        row |= {
+            "sentences": sentences[doc_id],
+            "chain_rows": chain_rows[doc_id],
+            "cluster_ids": clusters[doc_id],
+            "argument_rows": argument_rows[doc_id],
+            "arguments_in_events": arguments[doc_id],
+        }
+    return rows
