@@ -29,6 +29,7 @@ from newscorpus.build.tables import make_tables
 from newscorpus.card import croissant
 from newscorpus.card.blocks import Snapshot
 from newscorpus.card.datacard import LICENSE_FILE, input_entry, license_text
+from newscorpus.card.figures import figure_files
 from newscorpus.card.render import committed_snapshots, release_readme
 from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
@@ -146,6 +147,7 @@ def build_release(
                     iter_batches(tmp, "documents"),
                 )
                 release = Snapshot(version, path=tmp, summary=summary_line(changes))
+                extras |= figure_files(schema, release, release_format)  # the card's figures (format 2 on)
                 readme = release_readme(schema, release, datacard, earlier, release_format)
                 validation = write_release(
                     tmp, project, schema, version, files, readme, summary, inputs,
