@@ -87,7 +87,8 @@ def figure_files(schema: AnnotationSchema, snapshot: Snapshot, release_format: i
         counts = label_counts(snapshot, config, column, labels)
         # Labels no longer in the schema still show while the release holds them.
         names = list(labels) + sorted(set(counts) - set(labels))
-        files[figure_path(name)] = bar_chart(f"{title} in v{snapshot.version}", [(n, counts.get(n, 0)) for n in names])
+        # No version in the drawing: a figure whose counts did not change is the same file in the next release.
+        files[figure_path(name)] = bar_chart(title, [(n, counts.get(n, 0)) for n in names])
     return files
 
 
