@@ -166,20 +166,29 @@ def test_the_next_release_is_one_commit_on_top_that_removes_stale_files(publish,
     oid = repo.tags["v0.2.0"]
     files, before = uploaded_files(second), uploaded_files(first)
     changed = sorted(name for name in files if files[name] != before.get(name))
-    # hand-checked: the data, the card, the Croissant file, the changelog and the manifest change
+    # hand-checked: the data (every config), the card, its figures (a new article adds to every label count),
+    # the Croissant file, the changelog and the manifest change; the licence, guidelines and schema do not
     assert changed == [
         "CHANGELOG.md",
         "README.md",
+        "chains/train-00000-of-00001.parquet",
         "croissant.json",
         "documents/train-00000-of-00001.parquet",
         "entities/train-00000-of-00001.parquet",
+        "event_arguments/train-00000-of-00001.parquet",
         "events/train-00000-of-00001.parquet",
+        "figures/entity-types.svg",
+        "figures/event-types.svg",
+        "figures/mention-types.svg",
+        "figures/quote-kinds.svg",
+        "figures/realis.svg",
         "manifest.json",
         "quotes/train-00000-of-00001.parquet",
+        "tokens/train-00000-of-00001.parquet",
     ]
     assert out.splitlines()[:2] == [
         gate("0.2.0"),
-        f"committed v0.2.0 to main of dataset {REPO_ID}: 8 file(s) added or changed, 2 unchanged, 1 removed:"
+        f"committed v0.2.0 to main of dataset {REPO_ID}: 16 file(s) added or changed, 3 unchanged, 1 removed:"
         f" {oid[:12]}",
     ]
     assert ("POST", "/api/repos/create") not in hub.calls()
