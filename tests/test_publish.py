@@ -92,7 +92,7 @@ def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, 
     assert out == (
         f"{gate('0.1.0')}\n"
         f"created dataset repository {REPO_ID}\n"
-        f"committed v0.1.0 to main of dataset {REPO_ID}: 10 file(s) added or changed, 0 unchanged, 0 removed:"
+        f"committed v0.1.0 to main of dataset {REPO_ID}: 19 file(s) added or changed, 0 unchanged, 0 removed:"
         f" {oid[:12]}\n"
         f"tagged {oid[:12]} as v0.1.0\n"
         f'load it with: load_dataset("{REPO_ID}", "documents", revision="v0.1.0")\n'
@@ -111,8 +111,8 @@ def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, 
         ("POST", f"{API}/preupload/main"),
         ("POST", f"/datasets/{REPO_ID}.git/info/lfs/objects/batch"),
     ]
-    assert sorted(calls[7:11]) == uploads  # parallel uploads: order varies
-    assert calls[11:] == [("POST", f"{API}/commit/main"), ("POST", f"{API}/tag/{oid}")]
+    assert sorted(calls[7:14]) == uploads  # parallel uploads of the 7 Parquet files: order varies
+    assert calls[14:] == [("POST", f"{API}/commit/main"), ("POST", f"{API}/tag/{oid}")]
     # The token goes to the Hub's API, never to the storage URLs the files are uploaded to.
     assert {r.authorization for r in hub.requests if r.method != "PUT"} == {f"Bearer {TOKEN}"}
     assert {r.authorization for r in hub.requests if r.method == "PUT"} == {None}
@@ -124,9 +124,10 @@ def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, 
         "key": "header",
         "value": {
             "summary": "Release v0.1.0",
-            "description": "newscorpus v0.1.0: documents 1, entities 66, events 15, quotes 8 rows; schema 1.0.0,"
-            " guidelines 1.0.0.\nWhat changed since the release before: CHANGELOG.md. Checksums of every file:"
-            " manifest.json.",
+            # the seed's 13 sentences, 41 chains (distinct cluster_ids) and 30 arguments in the derived configs
+            "description": "newscorpus v0.1.0: documents 1, entities 66, events 15, quotes 8, tokens 13, chains 41,"
+            " event_arguments 30 rows; schema 1.0.0, guidelines 1.0.0.\nWhat changed since the release before:"
+            " CHANGELOG.md. Checksums of every file: manifest.json.",
             "parentCommit": initial,
         },
     }
