@@ -315,7 +315,10 @@ def test_a_reference_into_another_document(tmp_path, engine):
 
 
 def build_golden(tmp_path: Path, case: str) -> Path:
-    built = build_release(project_for(REPO / "tests" / "golden" / case, tmp_path / "repo"), "1.0.0").path
+    # Format 1: each bite edits one config and expects one failure; format 2's derived configs (chains,
+    # event_arguments) repeat the records, so their suites would report the same edit a second time.
+    project = project_for(REPO / "tests" / "golden" / case, tmp_path / "repo")
+    built = build_release(project, "1.0.0", release_format=1).path
     return copy_release(tmp_path / "copy", built)
 
 
