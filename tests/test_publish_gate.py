@@ -143,7 +143,7 @@ def test_a_parquet_file_changed_with_croissant_json_refreshed_fails_validation(h
         hub,
         release,
         "v0.1.2 cannot be published:\n"
-        "  v0.1.2 fails validation (2 of 152 expectations): documents.entities.match_flat: 1 of 1 rows:"
+        "  v0.1.2 fails validation (2 of 167 expectations): documents.entities.match_flat: 1 of 1 rows:"
         " doc_id=000_ef3ea5b0d932693c; entities.type.in_schema: 1 of 66 rows: doc_id=000_ef3ea5b0d932693c id=e02;"
         f" `newscorpus validate {release}` reports them",
     )
