@@ -20,6 +20,10 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     datasets.disable_progress_bars()  # the variable above is read at import time only
+    # So is HF_DATASETS_CACHE (datasets is imported above, before any test): without this, every test
+    # shared the user's ~/.cache/huggingface/datasets, and a release folder loaded there before could be
+    # read back from that cache instead of from the folder.
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", home / "hf" / "datasets")
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL"):
         monkeypatch.delenv(name, raising=False)
 

@@ -19,7 +19,9 @@ import json
 from pathlib import Path
 
 from newscorpus.build.builder import build_release
+from newscorpus.labelstudio.export_names import export_paths
 from newscorpus.labelstudio.results import labelled_span, relation, span_choice
+from newscorpus.labelstudio.user_records import read_record, write_record
 from newscorpus.project import Project
 from tests.helpers import REPO, copy_project
 
@@ -43,7 +45,7 @@ def _span(text: str, part: str, after: int = 0) -> tuple[int, int, str]:
 
 def changed_export(seed_text: str) -> list[dict]:
     """The newest export: the seed task with three edits, and a task for a second article."""
-    latest = sorted((REPO / "annotation" / "exports").glob("*.json"))[-1]
+    latest = export_paths(REPO / "annotation" / "exports")[-1]
     tasks = json.loads(latest.read_text(encoding="utf-8"))
     seed_task = copy.deepcopy(tasks[0])
     annotation = seed_task["annotations"][0]
@@ -109,6 +111,9 @@ def change_inputs(project: Project) -> None:
     (project.seeds_dir / f"{SECOND_DOC}.txt").write_text(f"date 2023-06-06\n{SECOND_TEXT}\n", encoding="utf-8")
     export = json.dumps(changed_export(seed_text), indent=1, ensure_ascii=False)
     (project.exports_dir / NEW_EXPORT).write_text(export, encoding="utf-8")
+    # pulled from the server the seed was annotated on: the same user record as the newest export's
+    newest = export_paths(REPO / "annotation" / "exports")[-1]
+    write_record(project.exports_dir / NEW_EXPORT, read_record(newest, newest.name), "the seed's server")
 
 
 def build_two_releases(root: Path) -> tuple[Path, Path]:

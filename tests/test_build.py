@@ -13,6 +13,7 @@ import newscorpus.build.builder as build_module
 from newscorpus.build.builder import build_release
 from newscorpus.build.reproduce import reproduce
 from newscorpus.errors import ReleaseError
+from newscorpus.labelstudio.export_names import export_paths
 from newscorpus.project import Project
 from newscorpus.release.manifest import release_versions
 from newscorpus.release.verify import verify
@@ -28,7 +29,7 @@ def seed_doc():
 
 
 def test_committed_release_holds_the_seed_as_exported(seed_doc):
-    export = sorted((REPO / "annotation" / "exports").glob("*.json"))[-1]
+    export = export_paths(REPO / "annotation" / "exports")[-1]
     result = json.loads(export.read_text(encoding="utf-8"))[0]["annotations"][0]["result"]
     count = {name: sum(1 for r in result if r.get("from_name") == name) for name in ("entity", "event", "quote")}
     assert seed_doc["doc_id"] == SEED_ID and seed_doc["published"] == dt.date(2023, 6, 1)

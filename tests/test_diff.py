@@ -75,7 +75,9 @@ def test_build_writes_the_changelog_from_the_diff(two_releases):
     first, second = two_releases
     assert (second / "CHANGELOG.md").read_text(encoding="utf-8") == (
         "# Changes in v0.2.0\n\nCompared with v0.1.0, the release before it"
-        " (`newscorpus diff v0.1.0 v0.2.0` shows the same).\n\n```\n" + EXPECTED_DIFF + "```\n"
+        " (`newscorpus diff v0.1.0 v0.2.0` shows the same).\n\n"
+        "Annotation changed in 1 document(s) released in v0.1.0: `000_ef3ea5b0d932693c`.\n\n"
+        "```\n" + EXPECTED_DIFF + "```\n"
     )
     manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["changes"] == {

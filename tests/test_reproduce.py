@@ -12,6 +12,7 @@ from newscorpus.build.builder import build_release
 from newscorpus.build.reproduce import reproduce
 from newscorpus.cli import main
 from newscorpus.errors import ReleaseError
+from newscorpus.labelstudio.export_names import export_paths
 from tests.helpers import copy_project
 
 EXPORTS = "annotation/exports"
@@ -39,7 +40,7 @@ def released(tmp_path):
     guidelines = root / "annotation" / "GUIDELINES.md"
     guidelines.write_text(guidelines.read_text(encoding="utf-8") + "\nA later rule.\n", encoding="utf-8")
     git(root, "commit", "-qam", "guidelines edited")
-    newest = sorted((root / EXPORTS).glob("*.json"))[-1]
+    newest = export_paths(root / EXPORTS)[-1]
     shutil.copy2(newest, root / EXPORTS / LATER_EXPORT)
     return project, release, inputs_commit
 

@@ -13,9 +13,18 @@ from newscorpus.build.builder import build_release
 from newscorpus.build.reproduce import reproduce
 from newscorpus.card.render import refreshed_datacard
 from newscorpus.errors import CardError, CorpusError, ReleaseError, SchemaError
+from newscorpus.labelstudio.accounts import (
+    DEFAULT_PASSWORD_VARIABLE,
+    account_lines,
+    add_user,
+    list_accounts,
+    wait_for_server,
+)
 from newscorpus.labelstudio.agreement import agreement_report
 from newscorpus.labelstudio.client import Connection
-from newscorpus.labelstudio.push_pull import pull, push
+from newscorpus.labelstudio.pull import pull
+from newscorpus.labelstudio.push_pull import push
+from newscorpus.labelstudio.roster import annotator_code, roster_path
 from newscorpus.labelstudio.server import serve
 from newscorpus.project import Project
 from newscorpus.publish import plan, publish
@@ -151,6 +160,27 @@ def _annotate_parser(commands) -> None:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--data-dir", type=Path, help="Label Studio's data folder (default: its own, in your home)")
     serve.set_defaults(run=_annotate_serve)
+    wait = steps.add_parser("wait", help="wait until the server at LABEL_STUDIO_URL answers (after `serve &`)")
+    wait.add_argument("--timeout", type=float, default=600, help="give up after this many seconds (default: 600)")
+    wait.set_defaults(run=_annotate_wait)
+    users = steps.add_parser("users", help="annotator accounts and the roster (annotation/annotators.yaml)")
+    actions = users.add_subparsers(title="actions")
+    add = actions.add_parser(
+        "add", help="create an annotator who can log in, and give them the next roster code (LABEL_STUDIO_URL, ..._KEY)"
+    )
+    add.add_argument("email", help="the annotator's email: their login, and their key in the roster")
+    add.add_argument(
+        "--password-env",
+        metavar="VAR",
+        default=DEFAULT_PASSWORD_VARIABLE,
+        help=f"the environment variable holding their password (default: {DEFAULT_PASSWORD_VARIABLE}); never printed",
+    )
+    add.add_argument(
+        "--roster-only", action="store_true", help="only add the email to the roster (the account exists already)"
+    )
+    add.set_defaults(run=_annotate_users_add)
+    listing = actions.add_parser("list", help="the server's users with their roster codes (LABEL_STUDIO_URL, ..._KEY)")
+    listing.set_defaults(run=_annotate_users_list)
 
 
 def _build(args, project: Project) -> int:
@@ -163,6 +193,8 @@ def _build(args, project: Project) -> int:
     )
     for line in release.summary.lines():
         print(line)
+    if release.changes_line() is not None:
+        print(release.changes_line())
     print(release.validation.headline())
     for outcome in release.validation.warnings:  # the guidelines' rules a person should look at
         print("\n".join(outcome.lines()))
@@ -269,6 +301,26 @@ def _annotate_serve(args, project: Project) -> int:
     return serve(project.root, port=args.port, data_dir=args.data_dir)
 
 
+def _annotate_wait(args, project: Project) -> int:
+    print(wait_for_server(args.timeout))
+    return 0
+
+
+def _annotate_users_add(args, project: Project) -> int:
+    connection = None if args.roster_only else Connection.from_environment()
+    added = add_user(project, connection, args.email, args.password_env, roster_only=args.roster_only)
+    for line in added.lines():
+        print(line)
+    return 0
+
+
+def _annotate_users_list(args, project: Project) -> int:
+    url, rows = list_accounts(project, Connection.from_environment())
+    for line in account_lines(url, rows, roster_path(project).exists()):
+        print(line)
+    return 0
+
+
 def _add(args, project: Project) -> int:
     added = add_articles(project, args.files)
     for seed in added:
@@ -278,8 +330,12 @@ def _add(args, project: Project) -> int:
 
 
 def _agreement(args, project: Project) -> int:
-
-    report = agreement_report(project)
+    # With a roster, annotators are named by their codes (the same on every server), else by Label Studio id.
+    report = (
+        agreement_report(project, annotator_code(project))
+        if roster_path(project).exists()
+        else agreement_report(project)
+    )
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -114,23 +114,54 @@ def test_push_keeps_the_instructions_in_step_with_the_guidelines(tmp_path, ls_en
     )
 
 
-def test_pull_stores_the_export_untouched_and_never_overwrites(tmp_path, ls_env, capsys):
+def test_pull_stores_the_export_untouched_with_its_user_record_and_never_overwrites(tmp_path, ls_env, capsys):
     root = copy_project(tmp_path / "repo").root
     title = new_title()
-    assert run(capsys, "--root", str(root), "annotate", "push", "--title", title)[0] == 0
+    code, out, _ = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
+    project_id = int(re.match(r"created project (\d+) ", out).group(1))
     before = set(tree_bytes(root / "annotation" / "exports"))
-    names = []
-    for _ in range(2):
-        code, out, err = run(capsys, "--root", str(root), "annotate", "pull", "--title", title)
-        assert (code, err) == (0, "")
-        names.append(re.search(r"wrote annotation/exports/(\S+) ", out).group(1))
-    assert names[0] < names[1]  # a second pull in the same second gets the next second's name
+    code, out, err = run(capsys, "--root", str(root), "annotate", "pull", "--title", title)
+    assert (code, err) == (0, "")
+    first = re.search(r"wrote annotation/exports/(\S+) ", out).group(1)
+    assert out.splitlines()[2] == f"wrote annotation/exports/{first}.users.json: the email of each of its 0 user(s)"
+
+    # Nothing changed in Label Studio: the second pull writes nothing, and says so.
+    code, out, err = run(capsys, "--root", str(root), "annotate", "pull", "--title", title)
+    assert (code, err, out.splitlines()[1:]) == (
+        0,
+        "",
+        [f"nothing written: the export equals annotation/exports/{first}, the newest stored for project {project_id}"],
+    )
+    assert set(tree_bytes(root / "annotation" / "exports")) - before == {
+        first,
+        f"{first}.sha256",
+        f"{first}.users.json",
+        f"{first}.users.json.sha256",
+    }
+
+    # An annotation is submitted: the next pull stores a new export, named for a later second, with its record.
+    client = ls_env.client()
+    [task] = client.tasks.list(project=project_id, fields="all")
+    client.annotations.create(id=task.id, result=[], lead_time=1.0)
+    code, out, err = run(capsys, "--root", str(root), "annotate", "pull", "--title", title)
+    assert (code, err) == (0, "")
+    second = re.search(r"wrote annotation/exports/(\S+) ", out).group(1)
+    assert first < second  # a pull in the same second gets the next second's name
     exports = tree_bytes(root / "annotation" / "exports")
-    assert set(exports) - before == {*names, *(n + ".sha256" for n in names)}
-    for name in names:
+    admin = client.users.whoami()
+    for name in (first, second):
         assert re.fullmatch(r"\d{8}T\d{6}Z-project-\d+\.json", name)
         digest = hashlib.sha256(exports[name]).hexdigest()
         assert exports[name + ".sha256"] == f"{digest}  {name}\n".encode()
         [task] = json.loads(exports[name])
-        assert task["data"]["doc_id"] == "000_ef3ea5b0d932693c" and task["annotations"] == []
-        assert ls_env.token.encode() not in exports[name]
+        assert task["data"]["doc_id"] == "000_ef3ea5b0d932693c"
+        assert ls_env.token.encode() not in exports[name] + exports[name + ".users.json"]
+        record = json.loads(exports[name + ".users.json"])
+        users = [{"id": admin.id, "email": admin.email}] if name == second else []
+        assert record == {
+            "export": name,
+            "source": f"Label Studio at {ls_env.url}, asked by `newscorpus annotate pull`",
+            "users": users,
+        }
+        digest = hashlib.sha256(exports[name + ".users.json"]).hexdigest()
+        assert exports[name + ".users.json.sha256"] == f"{digest}  {name}.users.json\n".encode()

@@ -34,6 +34,8 @@ from newscorpus.card.render import committed_snapshots, release_readme
 from newscorpus.errors import ReleaseError
 from newscorpus.ingest import Article, Seed, read_seeds, seed_paths
 from newscorpus.labelstudio.exports import ExportConversion, ExportSummary, TaskAnnotations, export_paths
+from newscorpus.labelstudio.roster import Attribution, read_roster, roster_path
+from newscorpus.labelstudio.user_records import record_path
 from newscorpus.project import Project
 from newscorpus.release import formats, shards
 from newscorpus.release.changelog import render_changelog, summary_line
@@ -69,6 +71,19 @@ class Release:
     rows: dict[str, int]
     summary: ExportSummary
     validation: Validation | None = None
+    previous_version: str | None = None  # the release this one is compared with (CHANGELOG.md)
+    changed_documents: tuple[str, ...] = ()  # documents of that release whose annotation changed
+
+    def changes_line(self) -> str | None:
+        """The build summary's line naming every released document whose annotation changed."""
+        if self.previous_version is None:
+            return None
+        if not self.changed_documents:
+            return f"no document released in v{self.previous_version} has a changed annotation"
+        return (
+            f"annotation changed in {len(self.changed_documents)} document(s) released in v{self.previous_version}:"
+            f" {', '.join(self.changed_documents)}"
+        )
 
 
 def build_release(
@@ -118,6 +133,9 @@ def build_release(
         release_format = format_for(version, _formats(history_dir or corpus_dir))
     inputs = [project.schema_path, project.datacard_path, *seed_paths(project.seeds_dir), *exports]
     inputs.append(project.root / GUIDELINES)
+    roster = read_roster(project)
+    if roster is not None:  # annotators resolved to codes; the roster and the user records become inputs
+        inputs += [roster_path(project), *(r for e in exports if (r := record_path(e)).is_file())]
     if release_format >= 2:  # the label inventory, shipped with the data
         extras[formats.SCHEMA_FILE] = project.schema_path.read_text(encoding="utf-8")
     try:
@@ -129,7 +147,8 @@ def build_release(
             tmp = corpus_dir / f"{TMP_PREFIX}v{version}-{os.getpid()}"
             try:
                 tmp.mkdir()
-                conversion = ExportConversion(exports, seeds, schema, project.relative)
+                attribution = Attribution(roster) if roster is not None else None
+                conversion = ExportConversion(exports, seeds, schema, project.relative, attribution)
                 files = write_documents(tmp, conversion, seeds, schema, max_shard_bytes, release_format)
                 summary = conversion.finish()  # every problem of every export, or the summary
                 del conversion, seeds  # what the conversion kept per document, not to be held through the gate
@@ -161,7 +180,8 @@ def build_release(
     except OSError as exc:  # the disk is full, a file cannot be read or written: the folder is gone by now
         where = project.relative(Path(exc.filename)) if exc.filename else project.relative(corpus_dir)
         raise ReleaseError(f"{where}: {exc.strerror or exc}; nothing was written") from None
-    return Release(version, target, rows, summary, validation)
+    changed = tuple(sorted({c.doc_id for c in changes.changes}))
+    return Release(version, target, rows, summary, validation, changes.old_version, changed)
 
 
 BATCH_DOCS = shards.ROW_GROUP_DOCS  # documents converted at a time: the build's working set

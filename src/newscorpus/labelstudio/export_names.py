@@ -1,7 +1,8 @@
 """What counts as an export in annotation/exports/: the names `annotate pull` writes, as plain files.
 
 `annotate pull` names each export `YYYYMMDDTHHMMSSZ-project-N.json` (the UTC time of the
-download, the Label Studio project id) and writes `<name>.sha256` beside it. Names order by
+download, the Label Studio project id) and writes `<name>.sha256` beside it, and the export's
+user record `<name>.users.json` with its own `<name>.users.json.sha256` (`user_records`). Names order by
 time, and the build ranks exports by name, so a file under any other name (a copy
 `backup-project-2.json`, `export.JSON`, `<name>.json.bak`) would be ranked by an accident of
 its spelling; it is reported instead, never read. So is an entry that is not a plain file (a
@@ -22,6 +23,7 @@ from pathlib import Path
 from newscorpus.errors import Problem
 
 SIDECAR_SUFFIX = ".sha256"
+RECORD_SUFFIX = ".users.json"  # an export's user record (`user_records`)
 _EXPORT_NAME = re.compile(r"(\d{8}T\d{6}Z)-project-([1-9][0-9]{0,17})\.json")
 _PULL = "`newscorpus annotate pull` names exports YYYYMMDDTHHMMSSZ-project-N.json, with a .sha256 beside each"
 
@@ -45,9 +47,10 @@ def is_export_name(name: str) -> bool:
 def export_paths(exports_dir: Path) -> list[Path]:
     """Every entry of the folder that is, or might be taken for, an export; sorted by name.
 
-    The sidecars of export names are left out (each export reads its own); everything else
-    that is not hidden is listed, so that `check_export_path` reports it rather than the
-    build skipping it silently. The folder is listed without opening or following anything.
+    The sidecars and user records of export names are left out (each export reads its own);
+    everything else that is not hidden is listed, so that `check_export_path` reports it
+    rather than the build skipping it silently. The folder is listed without opening or
+    following anything.
     """
     if not exports_dir.is_dir():
         return []
@@ -56,11 +59,27 @@ def export_paths(exports_dir: Path) -> list[Path]:
     for name in names:
         if name.startswith(".") and not name.lower().endswith(".json"):
             continue
-        export = name.removesuffix(SIDECAR_SUFFIX)
-        if export != name and is_export_name(export) and export in names:
-            continue  # an export's own sidecar
+        if _owner(name) in names:
+            continue  # an export's own sidecar or user record, a record's own sidecar
         listed.append(exports_dir / name)
     return sorted(listed)
+
+
+def _owner(name: str) -> str | None:
+    """The file a sidecar or user record stands beside: its export, or for a record's sidecar the record."""
+    export = owner_export(name)
+    if export is not None and name == export + RECORD_SUFFIX + SIDECAR_SUFFIX:
+        return export + RECORD_SUFFIX
+    return export
+
+
+def owner_export(name: str) -> str | None:
+    """The export name a sidecar, user record or user record's sidecar belongs to; None for other names."""
+    for suffix in (SIDECAR_SUFFIX, RECORD_SUFFIX, RECORD_SUFFIX + SIDECAR_SUFFIX):
+        export = name.removesuffix(suffix)
+        if export != name and is_export_name(export):
+            return export
+    return None
 
 
 def check_export_path(path: Path, name: str) -> Problem | None:
@@ -72,11 +91,26 @@ def check_export_path(path: Path, name: str) -> Problem | None:
     kind = entry_kind(path)
     if kind is not None:
         return Problem(name, message=f"{kind}, not an export file", fix=_fix_kind(kind))
-    if path.name.endswith(SIDECAR_SUFFIX) and is_export_name(path.name[: -len(SIDECAR_SUFFIX)]):
+    export = owner_export(path.name)
+    if export is not None:
+        if path.name == export + SIDECAR_SUFFIX:
+            return Problem(
+                name,
+                message=f"a checksum file whose export {export} is not in the folder",
+                fix="restore the export as downloaded, or delete its .sha256 too if the export was removed on purpose",
+            )
+        if path.name == export + RECORD_SUFFIX + SIDECAR_SUFFIX and os.path.lexists(path.with_name(export)):
+            return Problem(
+                name,
+                message=f"a checksum file whose user record {export}{RECORD_SUFFIX} is not in the folder",
+                fix="restore the user record as `annotate pull` wrote it, or pull again",
+            )
+        what = "a user record" if path.name == export + RECORD_SUFFIX else "the checksum of a user record"
         return Problem(
             name,
-            message=f"a checksum file whose export {path.name[: -len(SIDECAR_SUFFIX)]} is not in the folder",
-            fix="restore the export as downloaded, or delete its .sha256 too if the export was removed on purpose",
+            message=f"{what} whose export {export} is not in the folder",
+            fix="restore the export as downloaded, or delete its .sha256, .users.json and .users.json.sha256 too"
+            " if the export was removed on purpose",
         )
     if not is_export_name(path.name):
         what = "not an export name" if path.name.lower().endswith(".json") else "not an export"

@@ -11,6 +11,7 @@ silently.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -27,6 +28,7 @@ from newscorpus.labelstudio.export_names import export_name
 from newscorpus.labelstudio.export_names import export_paths as export_paths
 from newscorpus.labelstudio.records import Layers
 from newscorpus.labelstudio.regions import convert_result
+from newscorpus.labelstudio.roster import Attribution
 from newscorpus.labelstudio.task_shape import MAX_ID, checked_annotations, describe, describe_value, is_id
 from newscorpus.labelstudio.task_shape import user_id as user_id
 from newscorpus.labelstudio.visible import visible
@@ -47,6 +49,7 @@ class TaskAnnotations:
     annotation_id: int
     annotator_ids: tuple[int, ...]  # everyone who submitted an annotation for the task
     layers: Layers
+    annotators: tuple[str, ...] = ()  # their roster codes (`roster`); empty when the project has no roster
 
 
 @dataclass
@@ -113,8 +116,16 @@ class ExportConversion:
     (ids) is kept, never a task once it is converted.
     """
 
-    def __init__(self, paths: list[Path], articles: Mapping[str, ArticleLike], schema: AnnotationSchema, relative):
+    def __init__(
+        self,
+        paths: list[Path],
+        articles: Mapping[str, ArticleLike],
+        schema: AnnotationSchema,
+        relative,
+        attribution: Attribution | None = None,
+    ):
         self.paths = sorted(paths, reverse=True)
+        self.attribution = attribution  # with a roster: every chosen task's annotators resolved to codes
         self.articles = articles
         self.schema = schema
         self.relative = relative
@@ -151,6 +162,8 @@ class ExportConversion:
                         continue
                     article = self.articles[doc_id]
                     outcome = _convert_task(task, name, doc_id, article, self.schema, self.summary, self.problems)
+                    if isinstance(outcome, TaskAnnotations) and self.attribution is not None:
+                        outcome = self._attributed(outcome, task, path)
                     if isinstance(outcome, Problem):
                         if doc_id not in self.only_cancelled:
                             self.only_cancelled[doc_id] = outcome
@@ -169,6 +182,16 @@ class ExportConversion:
                 for doc_id in cancelled_here:
                     del self.only_cancelled[doc_id]
 
+    def _attributed(self, chosen: TaskAnnotations, task: dict, path: Path):
+        """The chosen annotation with its annotators' roster codes, or _REPORTED with the problems recorded."""
+        submitted = [a for a in task["annotations"] if not a.get("was_cancelled")]
+        doc_id = visible(chosen.doc_id)
+        codes, problems = self.attribution.codes(path, chosen.export_file, chosen.task_id, doc_id, submitted)
+        if problems:
+            self.problems += problems
+            return _REPORTED
+        return dataclasses.replace(chosen, annotators=codes)
+
     def finish(self) -> ExportSummary:
         """After iterating: raise InputError with every problem found, or return the summary."""
         for doc_id in sorted(self.seen - self.claimed):
@@ -184,10 +207,14 @@ class ExportConversion:
 
 
 def read_annotations(
-    paths: list[Path], articles: Mapping[str, ArticleLike], schema: AnnotationSchema, relative
+    paths: list[Path],
+    articles: Mapping[str, ArticleLike],
+    schema: AnnotationSchema,
+    relative,
+    attribution: Attribution | None = None,
 ) -> tuple[dict[str, TaskAnnotations], ExportSummary]:
     """Every document's chosen annotation, by doc_id (for callers that want them all at once)."""
-    conversion = ExportConversion(paths, articles, schema, relative)
+    conversion = ExportConversion(paths, articles, schema, relative, attribution)
     chosen = {task.doc_id: task for task, _ in conversion}
     summary = conversion.finish()
     return dict(sorted(chosen.items())), summary

@@ -1,24 +1,21 @@
-"""`newscorpus annotate push` and `pull`: articles into a Label Studio project, its export back.
+"""`newscorpus annotate push`: articles into a Label Studio project (`pull`, the way back, is in `pull`).
 
 push creates or updates the project from the schema (refusing a config change that would
 orphan existing work), keeps its instructions in step with annotation/GUIDELINES.md, and
-imports every article that is not yet a task, with checked pre-annotations. pull stores the
-project's native JSON export untouched in annotation/exports/. Nothing is written to disk
-until a complete export is in memory.
+imports every article that is not yet a task: an article already in a release with its
+released annotation as the task's annotation (`released`), any other with checked
+pre-annotations.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from newscorpus import schema as S
 from newscorpus.errors import LabelStudioError, Location
-from newscorpus.files import bytes_sha256
 from newscorpus.ingest import Article, read_articles, seed_paths
 from newscorpus.labelstudio import preannotate
 from newscorpus.labelstudio.client import (
@@ -30,9 +27,13 @@ from newscorpus.labelstudio.client import (
     project_tasks,
     translated,
 )
-from newscorpus.labelstudio.exports import store_export
 from newscorpus.labelstudio.instructions import GUIDELINES, instructions_html
+from newscorpus.labelstudio.pull import PullResult as PullResult
+from newscorpus.labelstudio.pull import checked_label_config, list_users
+from newscorpus.labelstudio.pull import pull as pull
+from newscorpus.labelstudio.released import ReleasedAnnotation, released_annotations
 from newscorpus.project import Project
+from newscorpus.release.manifest import version_key
 
 IMPORT_BATCH = 200  # tasks per import request
 
@@ -52,6 +53,7 @@ class PushResult:
     unknown_tasks: list[str] = field(default_factory=list)
     names_source: str = ""
     names: int = 0
+    released: dict[str, str] = field(default_factory=dict)  # doc_id -> the release its annotation came from
 
     def lines(self) -> list[str]:
         where = f"project {self.project_id} ({self.title!r})"
@@ -69,6 +71,12 @@ class PushResult:
             )
         else:
             out.append(f"nothing to import: all {self.already_tasks} article(s) of seeds/ are already tasks of {where}")
+        if self.released:
+            versions = ", ".join(f"v{v}" for v in sorted(set(self.released.values()), key=version_key))
+            out.append(
+                f"{len(self.released)} of them already released ({versions}): imported with the released annotation"
+                " as the task's annotation (ground truth, by its annotator's account), so that an edit corrects it"
+            )
         for doc_id in self.rejected_predictions:
             out.append(f"imported without pre-annotation (it failed the checks): {doc_id}")
         for doc_id in self.differing_tasks:
@@ -84,25 +92,6 @@ class PushResult:
         return out
 
 
-@dataclass(frozen=True)
-class PullResult:
-    project_id: int
-    title: str
-    path: Path
-    sha256: str
-    tasks: int
-    submitted: int
-    multi_annotated: int
-    drafts: int
-
-    def lines(self, relative: Callable[[Path], str]) -> list[str]:
-        return [
-            f"pulled project {self.project_id} ({self.title!r}): {self.tasks} task(s), {self.submitted} submitted"
-            f" annotation(s), {self.multi_annotated} task(s) with several annotators, {self.drafts} draft(s)",
-            f"wrote {relative(self.path)} (sha256 {self.sha256[:12]}...)",
-        ]
-
-
 # -- push ------------------------------------------------------------------
 
 
@@ -113,7 +102,7 @@ def push(
     from label_studio_sdk.label_interface import LabelInterface
 
     schema = project.schema
-    config = _checked_label_config(project)
+    config = checked_label_config(project)
     instructions = instructions_html(project)
     articles = read_articles(seed_paths(project.seeds_dir), relative=project.relative, language=schema.language)
     client = connect(connection)
@@ -124,11 +113,15 @@ def push(
     differing = sorted(d for d, (_, text) in tasks.items() if d in by_id and text != by_id[d].text)
     unknown = sorted(d for d in tasks if d not in by_id)
 
+    released = released_annotations(project, {a.doc_id: a.text for a in new})
+    _check_authors(client, connection, released)
     names, names_source = preannotate.known_names(project, articles)
     interface = LabelInterface(config)
     predictions: dict[str, dict] = {}
     rejected: list[str] = []
     for article in new:
+        if article.doc_id in released:
+            continue
         predicted = preannotate.prediction(article.text, names)
         where = Location(f"pre-annotation of {article.source_file}", doc_id=article.doc_id)
         if preannotate.check_prediction(predicted["result"], article.text, schema, interface, where):
@@ -160,7 +153,8 @@ def push(
             result.instructions_updated = True
 
     for start in range(0, len(new), IMPORT_BATCH):
-        batch = [_task(a, predictions.get(a.doc_id)) for a in new[start : start + IMPORT_BATCH]]
+        chunk = new[start : start + IMPORT_BATCH]
+        batch = [_task(a, predictions.get(a.doc_id), released.get(a.doc_id)) for a in chunk]
         with translated(connection, f"import tasks into project {result.project_id}"):
             client.projects.import_tasks(id=result.project_id, request=batch, return_task_ids=True)
     if existing is not None and predictions and existing.model_version != preannotate.MODEL_VERSION:
@@ -175,14 +169,40 @@ def push(
     result.differing_tasks = differing
     result.unknown_tasks = unknown
     result.names, result.names_source = len(names), names_source
+    result.released = {doc_id: r.version for doc_id, r in released.items()}
     return result
 
 
-def _task(article: Article, prediction: dict | None) -> dict:
+def _task(article: Article, prediction: dict | None, released: ReleasedAnnotation | None = None) -> dict:
     task = {"data": {"doc_id": article.doc_id, "text": article.text}}
-    if prediction:
+    if released is not None:
+        task["annotations"] = [released.annotation()]
+    elif prediction:
         task["predictions"] = [prediction]
     return task
+
+
+def _check_authors(client, connection: Connection, released: dict[str, ReleasedAnnotation]) -> None:
+    """Every released annotation goes to its annotator's account: refuse, before any change, when one is missing."""
+    if not released:
+        return
+    members = set(list_users(client, connection).values())
+    missing: dict[str, list[str]] = {}
+    for doc_id, annotation in sorted(released.items()):
+        if annotation.author not in members:
+            missing.setdefault(annotation.author, []).append(doc_id)
+    if missing:
+        listed = ", ".join(
+            f"{email} (who made the released annotation of {', '.join(docs[:3])}{', ...' if len(docs) > 3 else ''})"
+            for email, docs in sorted(missing.items())
+        )
+        one = len(missing) == 1
+        raise LabelStudioError(
+            "nothing pushed: an article already released comes back with its released annotation, under the account"
+            f" of whoever made it, and {listed} {'has' if one else 'have'} no account at {connection.shown_url};"
+            f" add {'it' if one else 'them'} (`newscorpus annotate users add {min(missing)} --password-env VAR`),"
+            " then push again"
+        )
 
 
 def _description(schema) -> str:
@@ -190,17 +210,6 @@ def _description(schema) -> str:
         f"newscorpus annotation: entities, events and quotes (schema {schema.schema_version},"
         f" guidelines {schema.guideline_version}). Labeling config generated from schemas/annotation.yaml."
     )
-
-
-def _checked_label_config(project: Project) -> str:
-    config = project.schema.label_config()
-    path = project.label_config_path
-    if not path.is_file() or path.read_text(encoding="utf-8") != config:
-        raise LabelStudioError(
-            f"{project.relative(path)} is out of date with schemas/annotation.yaml; run `newscorpus schema --write`"
-            " and commit it first"
-        )
-    return config
 
 
 def _refuse_orphaning(client, connection: Connection, project, schema) -> None:
@@ -249,57 +258,3 @@ def _allowed_values(schema) -> dict[str, set[str]]:
         S.REALIS_CONTROL: set(schema.realis),
         "relation": set(schema.relation_kinds),
     }
-
-
-# -- pull ------------------------------------------------------------------
-
-
-def pull(
-    project: Project,
-    connection: Connection,
-    *,
-    title: str = PROJECT_TITLE,
-    project_id: int | None = None,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-) -> PullResult:
-    """Download the project's native JSON export (all tasks) into annotation/exports/, untouched."""
-    config = _checked_label_config(project)
-    client = connect(connection)
-    found = find_project(client, connection, title, project_id)
-    if found is None:
-        raise LabelStudioError(
-            f"there is no project titled {title!r} at {connection.shown_url}; push first (`newscorpus annotate push`)"
-            " or choose one with --project-id"
-        )
-    if (found.label_config or "").strip() != config.strip():
-        raise LabelStudioError(
-            f"the labeling config of project {found.id} ({found.title!r}) differs from schemas/annotation.yaml"
-            f" {project.schema.schema_version}; run `newscorpus annotate push` to update it, then pull again"
-        )
-    raw = download_export(client, connection, found.id)
-    try:
-        tasks = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        tasks = None
-    if not isinstance(tasks, list):
-        raise LabelStudioError(f"the export of project {found.id} is not a JSON list of tasks; nothing was written")
-    path = store_export(project.exports_dir, raw, found.id, now)
-    annotations = [a for t in tasks for a in t.get("annotations") or [] if not a.get("was_cancelled")]
-    several = sum(
-        1 for t in tasks if len({_annotator(a) for a in t.get("annotations") or [] if not a.get("was_cancelled")}) > 1
-    )
-    return PullResult(
-        project_id=found.id,
-        title=found.title,
-        path=path,
-        sha256=bytes_sha256(raw),
-        tasks=len(tasks),
-        submitted=len(annotations),
-        multi_annotated=several,
-        drafts=sum(len(t.get("drafts") or []) for t in tasks),
-    )
-
-
-def _annotator(annotation: dict) -> object:
-    completed_by = annotation.get("completed_by")
-    return completed_by.get("id") if isinstance(completed_by, dict) else completed_by

@@ -107,6 +107,13 @@ def render_changelog(result: ReleaseDiff) -> str:
             f" (`newscorpus diff v{result.old_version} v{result.new_version}` shows the same).",
             "",
         ]
+        changed = sorted({c.doc_id for c in result.changes})
+        if changed:  # corrections of released documents, named (a release without any keeps its old text)
+            named = ", ".join(f"`{doc_id}`" for doc_id in changed)
+            lines += [
+                f"Annotation changed in {len(changed)} document(s) released in v{result.old_version}: {named}.",
+                "",
+            ]
     lines += ["```", *render_text(result), "```", ""]
     return "\n".join(lines)
 
