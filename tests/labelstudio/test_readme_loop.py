@@ -106,9 +106,9 @@ def port_is_free(port: int) -> bool:
 
 
 def copy_repository(target: Path) -> None:
-    """The repository's files (tracked, and new ones not ignored), without .git, .venv or .cache."""
+    """The repository's tracked files as they are in the working tree (no .git, .venv, .cache or stray files)."""
     listed = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached"],
         capture_output=True,
         check=True,
     ).stdout.split(b"\0")
