@@ -24,7 +24,7 @@ import pyarrow as pa
 from newscorpus.ingest import Article
 from newscorpus.labelstudio.exports import TaskAnnotations
 from newscorpus.labelstudio.records import EntityMention
-from newscorpus.release.formats import PROVENANCE_COLUMNS, ner_tag_names
+from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, ner_tag_names
 from newscorpus.schema import AnnotationSchema
 from newscorpus.segment import Sentence, sentences
 
@@ -48,6 +48,9 @@ def add_derived_tables(
     for name in PROVENANCE_COLUMNS:
         values = [_provenance(article, name) for article, _ in annotated]
         documents = documents.append_column(arrow["documents"].field(name), pa.array(values, pa.string()))
+    field = arrow["documents"].field(ANNOTATORS_COLUMN)
+    codes = pa.array([list(task.annotators) for _, task in annotated], field.type)
+    documents = documents.append_column(field, codes)
     return {
         **tables,
         "documents": documents.cast(arrow["documents"]),

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from newscorpus.release import formats
 from newscorpus.release.changelog import summary_line
 from newscorpus.release.diff import diff_documents
 from newscorpus.release.shards import data_files, iter_batches
@@ -81,11 +82,11 @@ def read_snapshot(release: Path) -> Snapshot:
     return Snapshot(release.name.removeprefix("v"), path=release, summary=summary)
 
 
-def render_blocks(schema: AnnotationSchema, snapshots: list[Snapshot]) -> dict[str, str]:
-    """Every generated block for releases `snapshots` (oldest first; the last is the one described)."""
+def render_blocks(schema: AnnotationSchema, snapshots: list[Snapshot], release_format: int = 1) -> dict[str, str]:
+    """Every generated block for releases `snapshots` (oldest first; the last is the one described, in its format)."""
     return {
         "statistics": statistics(schema, snapshots),
-        "fields": fields(schema),
+        "fields": fields(schema, release_format),
         "example": example(snapshots[-1] if snapshots else None),
         "history": history(snapshots),
     }
@@ -175,6 +176,44 @@ FIELD_DOCS = {
     "document.ls_annotation_id": "Label Studio annotation id (the annotation released)",
     "document.annotator_ids": "Label Studio user ids of the annotators (no names)",
     "document.guideline_version": "version of `annotation/GUIDELINES.md` the annotation follows",
+    # Format 2 on.
+    "document.url": "the article's address, from its seed's `url` header (null when not recorded)",
+    "document.title": "the article's title, from its seed's `title` header (null when not recorded)",
+    "document.publisher": "who published the article, from its seed's `publisher` header (null when not recorded)",
+    "document.author": "the article's author(s), from its seed's `author` header (null when not recorded)",
+    "document.article_language": "the article's language tag, from its seed's `language` header (null when not"
+    " recorded)",
+    "document.annotators": "pseudonymous codes of the annotators (`A01`, ...; `annotation/annotators.yaml`), the same"
+    " on every Label Studio server, unlike `annotator_ids`",
+    "token.sentence_index": "the sentence's position in the document, from 0",
+    "token.sentence_start": "first code point of the sentence (of its first token) in `text`",
+    "token.sentence_end": "end of the sentence (of its last token), exclusive",
+    "token.tokens": "the sentence's tokens (syntok, rule-based), each exactly as in `text`",
+    "token.token_offsets": "each token's span in `text`",
+    "offset.start": "first code point of the token in `text`",
+    "offset.end": "end of the token, exclusive",
+    "token.ner_tags": "one IOB2 tag per token, a ClassLabel: `O`, `B-<type>`, `I-<type>` of the outermost entity"
+    " mentions, {entity_types}",
+    "token.misaligned_mentions": "outermost mentions in the sentence with a boundary inside a token (tagged on"
+    " every token they overlap)",
+    "chain.cluster_id": "the chain's id: its canonical mention's id, as `cluster_id` in `entities`",
+    "chain.type": "the chain's entity type, {entity_types}",
+    "chain.canonical_name": "the chain's name: its longest NAM mention, else longest NOM, else longest PRO",
+    "chain.mentions": "the chain's mentions in text order",
+    "chain_mention.id": "mention id (as `id` in `entities`)",
+    "chain_mention.start": "first code point of the mention in `text`",
+    "chain_mention.end": "end of the mention, exclusive",
+    "chain_mention.text": "the mention's text",
+    "chain_mention.mention_type": "{mention_types}",
+    "argument_row.event_id": "the event's id (as `id` in `events`)",
+    "argument_row.event_type": "{event_types}",
+    "argument_row.role": "{roles}",
+    "argument_row.entity_id": "the argument's entity mention id (as `id` in `entities`)",
+    "argument_row.entity_text": "the mention's text",
+    "argument_row.entity_start": "first code point of the mention in `text`",
+    "argument_row.entity_end": "end of the mention, exclusive",
+    "argument_row.cluster_id": "the mention's coreference chain (as `cluster_id` in `entities` and `chains`)",
+    "argument_row.canonical_name": "the chain's canonical name",
     "entity.id": "mention id, unique within the document",
     "entity.start": "first code point of the mention in `text`",
     "entity.end": "code point after the mention (end-exclusive)",
@@ -203,12 +242,13 @@ FIELD_DOCS = {
 }
 
 _KIND_OF_FIELD = {"entities": "entity", "events": "event", "quotes": "quote", "trigger": "span", "cue": "span"}
-_KIND_OF_FIELD["arguments"] = "argument"
+_KIND_OF_FIELD |= {"arguments": "argument", "token_offsets": "offset", "mentions": "chain_mention"}
 _KIND_OF_CONFIG = {"documents": "document", "entities": "entity", "events": "event", "quotes": "quote"}
+_KIND_OF_CONFIG |= {"tokens": "token", "chains": "chain", "event_arguments": "argument_row"}
 
 
-def fields(schema: AnnotationSchema) -> str:
-    """One table per config: every column (nested ones as `a[].b`), its type and what it holds."""
+def fields(schema: AnnotationSchema, release_format: int = 1) -> str:
+    """One table per config of the format: every column (nested ones as `a[].b`), its type and what it holds."""
     values = {
         "entity_types": _one_of(schema.entity_types),
         "mention_types": _one_of(schema.mention_types),
@@ -218,7 +258,7 @@ def fields(schema: AnnotationSchema) -> str:
         "roles": _one_of(schema.roles),
     }
     lines = []
-    for config, arrow in schema.arrow_schemas().items():
+    for config, arrow in formats.arrow_schemas(schema, release_format).items():
         lines += [f"Config `{config}`:", "", "| field | type | description |", "|---|---|---|"]
         for path, kind, field_name, type_name in _walk(arrow, _KIND_OF_CONFIG[config]):
             key = f"{'document' if field_name == 'doc_id' else kind}.{field_name}"

@@ -20,7 +20,8 @@ from newscorpus.card.figures import FIGURE_DIR, figures_block
 from newscorpus.card.usage import FIRST_FORMAT_WITH_USAGE, USAGE_BLOCKS, quickstart, rights, with_citation
 from newscorpus.errors import CardError
 from newscorpus.release import formats
-from newscorpus.release.manifest import release_versions, version_key
+from newscorpus.release.manifest import read_manifest, release_versions, version_key
+from newscorpus.release.manifest import release_format as format_of
 from newscorpus.release.shards import config_pattern, data_files
 from newscorpus.schema import AnnotationSchema
 
@@ -105,7 +106,7 @@ def release_readme(
     metadata, body = split_card(datacard)
     rows = {config: release.rows(config) for config in formats.configs(release_format)}
     snapshots = [*earlier, release]
-    blocks = render_blocks(schema, snapshots) | usage_blocks(release, release_format)
+    blocks = render_blocks(schema, snapshots, release_format) | usage_blocks(release, release_format)
     if release_format < FIRST_FORMAT_WITH_USAGE:
         return front_matter(schema, rows, release.version, metadata) + render(body, blocks)
     sizes = {config: file_sizes(release, config) for config in rows}
@@ -157,4 +158,5 @@ def refreshed_datacard(datacard: str, schema: AnnotationSchema, corpus_dir: Path
     usage = usage_blocks(
         newest, FIRST_FORMAT_WITH_USAGE if drawn else 1, f"{corpus_dir.name}/v{newest.version}/" if newest else ""
     )
-    return head + render(body, render_blocks(schema, snapshots) | usage)
+    newest_format = format_of(read_manifest(newest.path)) if newest is not None else 1
+    return head + render(body, render_blocks(schema, snapshots, newest_format) | usage)

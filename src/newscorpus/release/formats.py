@@ -23,6 +23,10 @@ SCHEMA_FILE = "schemas/annotation.yaml"  # shipped in a format-2 release under t
 # documents' provenance columns, each the seed header of the same name; the `language` header is
 # `article_language`, since `language` is format 1's column (the schema's language, never null).
 PROVENANCE_COLUMNS = ("url", "title", "publisher", "author", "article_language")
+ANNOTATORS_COLUMN = "annotators"
+# documents' columns added by format 2 (a list column as its `_count` in the views), checked by the `derived`
+# suite: the documents suite keeps format 1's.
+FORMAT_2_DOCUMENT_COLUMNS = (*PROVENANCE_COLUMNS, ANNOTATORS_COLUMN)
 OUTSIDE = "O"
 
 
@@ -45,6 +49,9 @@ def arrow_schemas(schema: AnnotationSchema, release_format: int) -> dict[str, pa
         return base
     version = schema.schema_version
     documents = [*base["documents"], *(pa.field(name, pa.string()) for name in PROVENANCE_COLUMNS)]
+    # The annotators' roster codes (annotation/annotators.yaml): stable across Label Studio servers,
+    # unlike format 1's annotator_ids, which are kept as they were (removing a column is a major change).
+    documents.append(_req(ANNOTATORS_COLUMN, _list(pa.string())))
     offset = pa.struct([_req("start", pa.int32()), _req("end", pa.int32())])
     tokens = [
         _req("doc_id", pa.string()),

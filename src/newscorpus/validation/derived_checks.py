@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 
 import pyarrow as pa
 
-from newscorpus.release.formats import PROVENANCE_COLUMNS, arrow_schemas, ner_tag_names
+from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, arrow_schemas, ner_tag_names
 from newscorpus.schema import AnnotationSchema
 
 DERIVED_SUITES = ("tokens", "chains", "argument_rows", "derived")
@@ -61,9 +61,13 @@ def view_fields(schema: AnnotationSchema) -> dict[str, tuple[tuple[pa.Field, ...
 
     located = (pa.field("doc_in_documents", pa.bool_()),)
     booleans = {name: tuple(pa.field(c, pa.bool_()) for c in columns) for name, columns in _BOOLEANS.items()}
-    counts = tuple(
-        pa.field(name, pa.int32())
-        for name in ("sentences", "chain_rows", "cluster_ids", "argument_rows", "arguments_in_events")
+    counts = (
+        *(
+            pa.field(name, pa.int32())
+            for name in ("sentences", "chain_rows", "cluster_ids", "argument_rows", "arguments_in_events")
+        ),
+        pa.field("annotator_codes", pa.string()),
+        pa.field("annotators_resolved", pa.bool_()),
     )
     documents = (arrow["documents"].field("doc_id"), *(arrow["documents"].field(c) for c in PROVENANCE_COLUMNS))
     return {
@@ -149,6 +153,11 @@ def content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
                "A document has as many rows in chains as the entities config has cluster ids for it."),
         _equal("derived.event_arguments.count_matches", "argument_rows", "arguments_in_events",
                "A document has as many rows in event_arguments as its events have arguments."),
+        _expect("derived.annotators.codes", "expect_column_values_to_match_regex",
+                "annotators holds roster codes (A01, A02, ...), comma-joined here.", column="annotator_codes",
+                regex=r"^(A[0-9]{2,}(,A[0-9]{2,})*)?$"),
+        _true("derived.annotators.resolved", "annotators_resolved",
+                  "With a roster every annotator has a code: as many codes as annotator_ids (none without a roster)."),
     ]  # fmt: skip
 
 
@@ -253,10 +262,13 @@ def _derived_rows(tables: dict[str, pa.Table], entities: dict) -> list[dict]:
     arguments = Counter()
     for event in tables["events"].select(["doc_id", "arguments"]).to_pylist():
         arguments[event["doc_id"]] += len(event["arguments"])
-    rows = tables["documents"].select(["doc_id", *PROVENANCE_COLUMNS]).to_pylist()
+    rows = tables["documents"].select(["doc_id", *PROVENANCE_COLUMNS, ANNOTATORS_COLUMN, "annotator_ids"]).to_pylist()
     for row in rows:
         doc_id = row["doc_id"]
+        codes, ids = row.pop(ANNOTATORS_COLUMN), row.pop("annotator_ids")
         row |= {
+            "annotator_codes": ",".join(codes),
+            "annotators_resolved": not codes or len(codes) == len(ids),
             "sentences": sentences[doc_id],
             "chain_rows": chain_rows[doc_id],
             "cluster_ids": clusters[doc_id],

@@ -18,7 +18,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from newscorpus.release.formats import PROVENANCE_COLUMNS
+from newscorpus.release.formats import FORMAT_2_DOCUMENT_COLUMNS
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation.view_specs import LAYERS, ROLE_SEPARATOR, view_specs
 
@@ -192,8 +192,9 @@ class SparkViewBuilder:
     # -- one method per suite: (view with helper columns, row order, the table's own columns) ---
     def _documents(self) -> tuple[DataFrame, list, list]:
         docs = self.tables["documents"]
-        # Format 2's provenance columns: the `derived` suite checks them (views.py drops them alike).
-        own = {k: v for k, v in mirror_columns(docs).items() if k not in PROVENANCE_COLUMNS}
+        # Format 2's own documents columns: the `derived` suite checks them (views.py drops them alike).
+        mirrored = mirror_columns(docs).items()
+        own = {k: v for k, v in mirrored if k.removesuffix("_count") not in FORMAT_2_DOCUMENT_COLUMNS}
         text, sha = self._str("documents", "text"), self._str("documents", "text_sha256")
         published = self._typed("documents", "published")
         precision = self._str("documents", "published_precision")

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.files import bytes_sha256
-from newscorpus.release.formats import PROVENANCE_COLUMNS
+from newscorpus.release.formats import FORMAT_2_DOCUMENT_COLUMNS
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation.derived_checks import DERIVED_SUITES, derived_view
 from newscorpus.validation.quality import QUALITY_SUITE, quality_view
@@ -78,8 +78,8 @@ class ViewBuilder:
             own = self._arguments()
         else:
             own = {field.name: values for field, values in mirror_columns(self.tables[name])}
-            if name == "documents":  # format 2's provenance columns: the `derived` suite checks them
-                own = {k: v for k, v in own.items() if k not in PROVENANCE_COLUMNS}
+            if name == "documents":  # format 2's own columns: the `derived` suite checks them
+                own = {k: v for k, v in own.items() if k.removesuffix("_count") not in FORMAT_2_DOCUMENT_COLUMNS}
         computed = getattr(self, f"_{name}")(own)
         return pa.table({**own, **computed}).select([*own, *(f.name for f in spec.computed)])
 
