@@ -1,35 +1,9 @@
-import json
 import subprocess
 import sys
 from importlib.metadata import version
-from pathlib import Path
 
 from newscorpus.cli import _parser, main
-from newscorpus.files import bytes_sha256
-from newscorpus.labelstudio.results import relation
 from tests.helpers import REPO, SEED_ID, copy_project
-
-SEED_EXPORT = "annotation/exports/20261129T114955Z-project-2.json"
-
-
-def link_the_seven(root: Path) -> None:
-    """The seed's newest export with its seven unlinked NOM/PRO mentions coref-linked (issue #16), so that
-    `newscorpus build` passes the quality rules (GUIDELINES 3.2 c); its .sha256 brought up to date."""
-    path = root / SEED_EXPORT
-    tasks = json.loads(path.read_text(encoding="utf-8"))
-    links = [
-        ("e67", "e02"),
-        ("e68", "e67"),
-        ("e66", "e18"),
-        ("e65", "e26"),
-        ("e69", "e36"),
-        ("e70", "e50"),
-        ("e63", "e61"),
-    ]
-    tasks[0]["annotations"][-1]["result"] += [relation(later, earlier, "coref") for later, earlier in links]
-    data = json.dumps(tasks, ensure_ascii=False).encode("utf-8")
-    path.write_bytes(data)
-    path.with_name(path.name + ".sha256").write_text(f"{bytes_sha256(data)}  {path.name}\n", encoding="utf-8")
 
 
 def run(capsys, *argv):
@@ -40,14 +14,13 @@ def run(capsys, *argv):
 
 def test_build_reports_what_it_used_and_wrote(tmp_path, capsys):
     copy_project(tmp_path / "repo")
-    link_the_seven(tmp_path / "repo")
     code, out, err = run(capsys, "--root", str(tmp_path / "repo"), "build", "--version", "0.9.0")
     assert (code, err) == (0, "")
     assert out == (
-        "read 2 export(s), 2 task(s): 1 document(s) annotated\n"
+        "read 3 export(s), 3 task(s): 1 document(s) annotated\n"
         "not used: 0 other submitted annotation(s), 0 cancelled, 0 draft(s), 0 prediction(s),"
-        " 1 task(s) superseded by a newer export\n"
-        f"v0.9.0: 158 of 159 expectations passed in 6 suites (great_expectations {version('great_expectations')});"
+        " 2 task(s) superseded by a newer export\n"
+        f"v0.9.0: 242 of 243 expectations passed in 10 suites (great_expectations {version('great_expectations')});"
         " 1 warning\n"
         # Both speakers are never named in the article (GUIDELINES 6.3): a warning, the build goes on.
         f"WARNING quality.speaker.named: 2 of 8 rows: doc_id={SEED_ID} record=q05 start=999 end=1061"
@@ -55,7 +28,8 @@ def test_build_reports_what_it_used_and_wrote(tmp_path, capsys):
         " start=1603 end=1668 text=Serbia will not stand idly by if the Serbs in Kosovo are attacked\n"
         "  (A quote's speaker mention is in a chain with a NAM mention (the speaker is named in the document)."
         " (GUIDELINES.md section 6.3))\n"
-        "wrote corpus/v0.9.0 (documents 1, entities 66, events 15, quotes 8 rows)\n"
+        "wrote corpus/v0.9.0 (documents 1, entities 66, events 16, quotes 8, tokens 13, chains 33,"
+        " event_arguments 36 rows)\n"
     )
 
 
@@ -75,15 +49,17 @@ def test_schema_check_and_stale_files(tmp_path, capsys):
     assert (code, out) == (
         0,
         "up to date with schemas/annotation.yaml 1.0.0: annotation/label_config.xml, schemas/arrow_schema.txt,"
-        " validation/ (15 files)\n",
+        " validation/ (23 files)\n",
     )
     yaml_path = root / "schemas" / "annotation.yaml"
     yaml_path.write_text(yaml_path.read_text("utf-8").replace("  LOC: ", "  EVENT: A named event.\n  LOC: "), "utf-8")
     code, out, err = run(capsys, "--root", str(root), "schema")
     assert (code, out) == (1, "")
     assert err == (
-        "error: out of date with schemas/annotation.yaml: annotation/label_config.xml,"
-        " validation/suites/entities.json; run `newscorpus schema --write`\n"
+        # A new entity type: a new label, new IOB2 tag names (the snapshot lists them), new values of the
+        # entity type in the entities and chains suites.
+        "error: out of date with schemas/annotation.yaml: annotation/label_config.xml, schemas/arrow_schema.txt,"
+        " validation/suites/entities.json, validation/suites/chains.json; run `newscorpus schema --write`\n"
     )
     assert run(capsys, "--root", str(root), "schema", "--write")[0] == 0
     assert 'value="EVENT"' in (root / "annotation" / "label_config.xml").read_text("utf-8")
@@ -99,13 +75,12 @@ def test_verify_and_reproduce_a_release(tmp_path, capsys):
     )
     root = tmp_path / "repo"
     copy_project(root)
-    link_the_seven(root)
     assert run(capsys, "--root", str(root), "build", "--version", "0.3.0")[0] == 0
     release = str(root / "corpus" / "v0.3.0")
     assert run(capsys, "verify", release) == (0, "v0.3.0: every file matches manifest.json\n", "")
     assert run(capsys, "--root", str(root), "reproduce", release) == (
         0,
-        "v0.3.0: all 10 files rebuilt byte for byte\n",
+        "v0.3.0: all 19 files rebuilt byte for byte\n",
         "",
     )
 

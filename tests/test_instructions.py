@@ -16,5 +16,5 @@ def test_markdown_renders_with_tables_and_without_raw_html():
 def test_instructions_name_their_source_and_versions(tmp_path):
     project = copy_project(tmp_path / "repo")
     html = instructions_html(project)
-    assert "From annotation/GUIDELINES.md (guidelines 1.0.0, schema 1.0.0)" in html
+    assert "From annotation/GUIDELINES.md (guidelines 1.1.0, schema 1.0.0)" in html
     assert "<h2>8. Checklist before you submit</h2>" in html

@@ -73,8 +73,8 @@ def publish(two_releases, tmp_path_factory):
 def gate(version: str) -> str:
     """The line publish prints once the release has passed its gate (hand-checked)."""
     return (
-        f"checked: files against manifest.json, the card, croissant.json checksums; v{version}: 247 of 249"
-        f" expectations passed in 11 suites (great_expectations {version_of_ge()}); 2 not enforced (the release"
+        f"checked: files against manifest.json, the card, croissant.json checksums; v{version}: 250 of 251"
+        f" expectations passed in 11 suites (great_expectations {version_of_ge()}); 1 not enforced (the release"
         " predates quality)"
     )
 
@@ -125,8 +125,8 @@ def test_publish_creates_the_repo_commits_the_release_once_and_tags_it(publish, 
         "value": {
             "summary": "Release v0.1.0",
             # the seed's 13 sentences, 41 chains (distinct cluster_ids) and 30 arguments in the derived configs
-            "description": "newscorpus v0.1.0: documents 1, entities 66, events 15, quotes 8, tokens 13, chains 41,"
-            " event_arguments 30 rows; schema 1.0.0, guidelines 1.0.0.\nWhat changed since the release before:"
+            "description": "newscorpus v0.1.0: documents 1, entities 66, events 16, quotes 8, tokens 13, chains 33,"
+            " event_arguments 36 rows; schema 1.0.0, guidelines 1.1.0.\nWhat changed since the release before:"
             " CHANGELOG.md. Checksums of every file: manifest.json.",
             "parentCommit": initial,
         },
@@ -333,8 +333,8 @@ def test_dry_run_prints_files_and_commit_and_contacts_nothing(publish, hub, two_
         *listing,
         *rewritten_line(release, "my.org/news_corpus-2"),
         'commit on main: "Release v0.2.0" (files on main that are not in the release are deleted in the same commit)',
-        "  newscorpus v0.2.0: documents 2, entities 70, events 16, quotes 10, tokens 15, chains 45, event_arguments 33"
-        " rows; schema 1.0.0, guidelines 1.0.0.",  # event_arguments: the seed's 30 and the second article's 3
+        "  newscorpus v0.2.0: documents 2, entities 70, events 17, quotes 10, tokens 15, chains 37, event_arguments 39"
+        " rows; schema 1.0.0, guidelines 1.1.0.",  # event_arguments: the seed's 36 and the second article's 3
         "  What changed since the release before: CHANGELOG.md. Checksums of every file: manifest.json.",
         "tag: v0.2.0 on that commit",
     ]

@@ -71,7 +71,10 @@ def test_a_symlinked_seed_inside_the_repository_is_read(repo, capsys):
     (repo / "seeds" / f"{SEED_ID}.txt").symlink_to(repo / "elsewhere" / "seed.txt")
     code, out, err = build(repo, capsys)
     assert (code, err) == (0, "")
-    assert out.endswith("wrote corpus/v0.9.0 (documents 1, entities 66, events 15, quotes 8 rows)\n")
+    assert out.endswith(
+        "wrote corpus/v0.9.0 (documents 1, entities 66, events 16, quotes 8, tokens 13, chains 33, event_arguments 36"
+        " rows)\n"
+    )
 
 
 def test_a_seed_name_with_a_final_newline_is_not_a_doc_id(repo, capsys):
