@@ -280,10 +280,11 @@ def test_readme_annotating_section_runs_as_written(loop):
     agreement = outputs["newscorpus agreement"][0]
     assert "1 document(s) with several annotators" in agreement and "annotators A02, A03;" in agreement
 
-    built = outputs["newscorpus build --version 0.2.0"][0]
+    [version] = [c.split()[-1] for c in outputs if c.startswith("newscorpus build --version ")]
+    built = outputs[f"newscorpus build --version {version}"][0]
     assert f"annotation changed in 1 document(s) released in v{latest}: {SEED_ID}\n" in built
-    changelog = (root / "corpus" / "v0.2.0" / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (root / "corpus" / f"v{version}" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"Annotation changed in 1 document(s) released in v{latest}: `{SEED_ID}`." in changelog
     assert "~ entity e40: label LOC -> FAC" in changelog
-    assert "rebuilt byte for byte" in outputs["newscorpus reproduce corpus/v0.2.0"][0]
-    assert "documents" in outputs["newscorpus show corpus/v0.2.0"][0]
+    assert "rebuilt byte for byte" in outputs[f"newscorpus reproduce corpus/v{version}"][0]
+    assert "documents" in outputs[f"newscorpus show corpus/v{version}"][0]

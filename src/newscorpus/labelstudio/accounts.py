@@ -65,7 +65,8 @@ def add_user(
         write_roster(project, roster)
         return AddedUser(email, None, code, new, "")
     password = _password(password_variable)
-    assert connection is not None
+    if connection is None:
+        raise LabelStudioError(f"{URL_VARIABLE} and LABEL_STUDIO_API_KEY are needed to create an account")
     client = connect(connection)
     url = connection.shown_url
     users = list_users(client, connection)
