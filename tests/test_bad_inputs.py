@@ -46,7 +46,10 @@ def test_the_base_project_builds(tmp_path, capsys):
     root = make_project(SUITE / "_base", tmp_path / "repo")
     code, out, err = run_build(root, capsys)
     assert (code, err) == (0, "")
-    assert out.endswith("wrote corpus/v0.2.0 (documents 1, entities 4, events 1, quotes 1 rows)\n")
+    assert out.endswith(
+        "wrote corpus/v0.2.0 (documents 1, entities 4, events 1, quotes 1, tokens 2, chains 4, event_arguments 3"
+        " rows)\n"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)

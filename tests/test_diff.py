@@ -94,7 +94,7 @@ def test_build_writes_the_changelog_from_the_diff(two_releases):
     assert json.loads((first / "manifest.json").read_text(encoding="utf-8"))["changes"]["since"] is None
     changelog = (first / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog.startswith("# Changes in v0.1.0\n\nThe first release: every document and record in it is new.\n")
-    assert "+ document 000_ef3ea5b0d932693c added (66 entities, 15 events, 8 quotes, 8 speaker links)\n" in changelog
+    assert "+ document 000_ef3ea5b0d932693c added (66 entities, 16 events, 8 quotes, 8 speaker links)\n" in changelog
 
 
 def test_diff_of_a_missing_version(tmp_path, capsys):

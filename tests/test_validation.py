@@ -19,6 +19,7 @@ import newscorpus.build.builder as build_module
 from newscorpus.build.builder import build_release
 from newscorpus.errors import ReleaseError, SchemaError, ValidationError
 from newscorpus.project import Project
+from newscorpus.release.manifest import read_manifest, release_format
 from newscorpus.schema import CONFIGS, load_schema
 from newscorpus.validation.derived_checks import DERIVED_SUITES
 from newscorpus.validation.pandas_engine import run_chunks, validate_release, validate_tables
@@ -70,7 +71,7 @@ def test_suites_are_great_expectations_json():
 
 def test_checks_have_unique_readable_ids():
     ids = [e["meta"]["check"] for name in ALL_SUITES for e in suite(name)["expectations"]]
-    assert len(ids) == len(set(ids)) == 167 + 28 + 17 + 25 + 12  # format 2's tokens, chains, argument_rows, derived
+    assert len(ids) == len(set(ids)) == 167 + 28 + 17 + 25 + 14  # format 2's tokens, chains, argument_rows, derived
     for name in ALL_SUITES:
         for e in suite(name)["expectations"]:
             assert e["meta"]["check"].startswith(f"{name}.") and e["notes"], e
@@ -126,7 +127,7 @@ def test_suites_out_of_date_stop_validation_and_build(tmp_path):
     )
     before = tree_bytes(project.corpus_dir)
     with pytest.raises(SchemaError, match=r"validation/suites/chains.json; run `newscorpus schema --write`$"):
-        build_release(project, "0.2.0")
+        build_release(project, "0.3.0")
     assert tree_bytes(project.corpus_dir) == before
 
 
@@ -137,7 +138,10 @@ def test_suites_out_of_date_stop_validation_and_build(tmp_path):
 def test_every_committed_release_passes(release):
     result = cli("validate", f"corpus/{release.name}")
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith(f"{release.name}: ") and " expectations passed in 7 suites " in result.stdout
+    # Format 1: five table suites, quality and manifest; format 2 adds tokens, chains, argument_rows, derived.
+    suites = 7 if release_format(read_manifest(release)) == 1 else 11
+    assert result.stdout.startswith(f"{release.name}: ")
+    assert f" expectations passed in {suites} suites " in result.stdout
 
 
 def test_validate_prints_a_short_report_and_nothing_else():
@@ -279,14 +283,14 @@ def test_build_records_the_validation_summary(project):
         "suites": {
             "documents": {"rows": 1, "expectations": 46, "passed": 46},
             "entities": {"rows": 66, "expectations": 27, "passed": 27},
-            "events": {"rows": 15, "expectations": 25, "passed": 25},
-            "event_arguments": {"rows": 30, "expectations": 15, "passed": 15},
+            "events": {"rows": 16, "expectations": 25, "passed": 25},
+            "event_arguments": {"rows": 36, "expectations": 15, "passed": 15},
             "quotes": {"rows": 8, "expectations": 31, "passed": 31},
             # format 2's derived configs (13 sentences, 41 chains, 30 argument rows, 1 document)
             "tokens": {"rows": 13, "expectations": 28, "passed": 28, "warnings": 0},
-            "chains": {"rows": 41, "expectations": 17, "passed": 17},
-            "argument_rows": {"rows": 30, "expectations": 25, "passed": 25},
-            "derived": {"rows": 1, "expectations": 12, "passed": 12},
+            "chains": {"rows": 33, "expectations": 17, "passed": 17},
+            "argument_rows": {"rows": 36, "expectations": 25, "passed": 25},
+            "derived": {"rows": 1, "expectations": 14, "passed": 14},
         },
     }
     result = cli("--root", str(project.root), "validate", "corpus/v0.2.0", cwd=project.root)

@@ -36,7 +36,7 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
         f"created project {project_id} ('{title}') with the labeling config of the schema and"
         " annotation/GUIDELINES.md as instructions\n"
         f"imported 1 new task(s) into project {project_id} ('{title}'), 1 with pre-annotations"
-        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
+        f" ({MODEL_VERSION}; 21 known name(s) from annotation/exports/)\n"
     )
     code, out, err = run(capsys, "--root", str(root), "annotate", "push", "--title", title)
     assert (code, err) == (0, "")
@@ -48,7 +48,7 @@ def test_push_twice_imports_each_article_once_with_preannotations(tmp_path, ls_e
     assert (code, err) == (0, "")
     assert out == (
         f"imported 1 new task(s) into project {project_id} ('{title}'), 0 with pre-annotations"
-        f" ({MODEL_VERSION}; 22 known name(s) from annotation/exports/)\n"
+        f" ({MODEL_VERSION}; 21 known name(s) from annotation/exports/)\n"
     )
     (root / "seeds" / "later.txt").unlink()
 
