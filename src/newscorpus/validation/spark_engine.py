@@ -28,9 +28,12 @@ import pyarrow as pa
 
 from newscorpus.errors import CorpusError, ReleaseError
 from newscorpus.project import Project
+from newscorpus.release import formats
+from newscorpus.release.manifest import release_format
 from newscorpus.release.shards import config_files
 from newscorpus.schema import CONFIGS
 from newscorpus.validation import suites
+from newscorpus.validation.derived_checks import DERIVED_SUITES
 from newscorpus.validation.expectations import Outcome, Validation
 from newscorpus.validation.runner import Engine, check_schema_version, run
 from newscorpus.validation.view_specs import (
@@ -272,12 +275,17 @@ def validate_release_spark(
     folder = HadoopFolder(spark, url)
     manifest = read_manifest(folder)
     check_schema_version(folder.name, manifest.get("schema_version"), project)
-    files = config_files(folder.files())
+    configs = formats.configs(release_format(manifest))
+    files = config_files(folder.files(), configs)
     frames = {c: _read(spark, url, folder.name, files[c]) for c in CONFIGS}
     builder = SparkViewBuilder(project.schema, frames)
     hidden = hidden_type_changes(folder, project.schema.arrow_schemas(), files)
     views = {name: (lambda name=name: builder.build(name)) for name in TABLE_SUITES}
     views[QUALITY_SUITE] = lambda: _quality_frame(spark, project, frames)
+    if len(configs) > len(CONFIGS):  # format 2's derived configs: their views are computed like the quality view
+        derived = {c: _read(spark, url, folder.name, files[c]) for c in configs if c not in CONFIGS}
+        for name in DERIVED_SUITES:
+            views[name] = lambda name=name: _arrow_view(spark, project, {**frames, **derived}, name)
     parquet = [name for c in CONFIGS for name in files[c]]
     views[MANIFEST_SUITE] = lambda: _manifest_frame(
         spark, manifest_rows(folder, manifest, [*parquet, "README.md"], parquet)
@@ -290,9 +298,13 @@ def validate_release_spark(
 
 def _quality_frame(spark, project: Project, frames: dict):
     """The quality view, computed in Python from the tables as Arrow (it needs syntok's sentences and tokens),
-    then handed to Spark as Arrow: the one view whose rows pass through the driver."""
-    tables = {name: frame.toArrow() for name, frame in frames.items()}
-    return spark.createDataFrame(ViewBuilder(project.schema, tables).build(QUALITY_SUITE))
+    then handed to Spark as Arrow: with format 2's derived views, the views whose rows pass through the driver."""
+    return _arrow_view(spark, project, frames, QUALITY_SUITE)
+
+
+def _arrow_view(spark, project: Project, frames: dict, name: str):
+    tables = {config: frame.toArrow() for config, frame in frames.items()}
+    return spark.createDataFrame(ViewBuilder(project.schema, tables).build(name))
 
 
 def hidden_type_changes(
