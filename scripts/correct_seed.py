@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from annotate_seed import locate  # the same context-with-[span] notation
 from label_studio_sdk import LabelStudio
 
 from newscorpus.labelstudio.client import Connection
@@ -100,15 +101,6 @@ NEW_EVENTS = [
         "“a Serb minority that raises [unrest] in the north”: habitual unrest, a generic demonstration (5.3)",
     ),
 ]
-
-
-def locate(text: str, context: str) -> tuple[int, int]:
-    plain = context.replace("[", "").replace("]", "")
-    at = text.find(plain)
-    if at < 0 or text.find(plain, at + 1) >= 0:
-        raise SystemExit(f"context {context!r} must occur exactly once in the text")
-    start = at + context.index("[")
-    return start, start + context.index("]") - context.index("[") - 1
 
 
 def corrected(result: list[dict], text: str) -> list[dict]:
