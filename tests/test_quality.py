@@ -216,3 +216,37 @@ def test_a_new_build_records_the_quality_suite(tmp_path, capsys):
         "expectations"
     ] - manifest["validation"]["suites"]["quality"].get("warnings", 0)
     assert validate_release(project, project.corpus_dir / "v1.0.0").not_enforced == ()
+
+
+# -- a format-2 release: its own sentences and tokens --------------------------------------------
+
+
+def test_a_format_2_release_is_judged_by_the_sentences_and_tokens_it_ships():
+    import pyarrow as pa
+
+    from newscorpus.release.formats import configs
+    from newscorpus.release.shards import read_config
+    from newscorpus.validation.views import ViewBuilder
+
+    schema = Project(REPO).schema
+    tables = {c: read_config(REPO / "corpus" / "v0.2.0", c) for c in configs(2)}
+    shipped = ViewBuilder(schema, tables).build("quality")
+    segmented = ViewBuilder(schema, {c: t for c, t in tables.items() if c != "tokens"}).build("quality")
+    assert shipped.equals(segmented)  # the tokens config holds syntok's sentences of the text
+    in_sentence = shipped.column("argument_in_trigger_sentence").to_pylist()
+    assert in_sentence.count(True) == 36  # every argument of the seed's 16 events is in its trigger's sentence
+    # A tokens config that makes every token a sentence of its own: no argument is in its trigger's sentence
+    # (no argument's mention starts in its trigger's token), so the rules read the config, not the text.
+    offsets = [o for row in tables["tokens"].column("token_offsets").to_pylist() for o in row]
+    one_per_token = pa.table(
+        {
+            "doc_id": [SEED_ID] * len(offsets),
+            "sentence_index": pa.array(range(len(offsets)), pa.int32()),
+            "sentence_start": pa.array([o["start"] for o in offsets], pa.int32()),
+            "sentence_end": pa.array([o["end"] for o in offsets], pa.int32()),
+            "token_offsets": [[o] for o in offsets],
+        }
+    )
+    split = ViewBuilder(schema, {**tables, "tokens": one_per_token}).build("quality")
+    assert split.column("argument_in_trigger_sentence").to_pylist().count(False) == 36
+    assert split.column("maximal").equals(shipped.column("maximal"))  # the same tokens: the same heads

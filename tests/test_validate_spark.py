@@ -146,10 +146,13 @@ def test_planted_defects_fail_the_same_expectations_with_the_same_counts(spark, 
         "entities.span.matches_text": (1, [planted["shifted"]]),
         "entities.type.in_schema": (1, [planted["label"]]),
         "quotes.speaker_id.in_document": (1, [planted["speaker"]]),
-        # Format 2: the chains config was built from the entities before they were edited, so the
-        # derived suite sees the edited entities no longer match their chains (one document each).
-        "chains.head_matches": (1, ["syn_0000002"]),
-        "chains.mentions_match": (1, ["syn_0000001"]),
+        # Format 2: the chains and event_arguments configs were built from the entities before they
+        # were edited, so the derived suites see the edited mentions no longer match them: the shifted
+        # mention (its document's first, an event's argument) in its chain and in its argument
+        # row, the relabelled one (its chain's head) as its chain's type.
+        "chains.mentions_match": (1, [planted["shifted"]]),
+        "argument_rows.entity_matches": (1, [planted["shifted"]]),
+        "chains.head_matches": (1, [planted["label"]]),
     }
 
 

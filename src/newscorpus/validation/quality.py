@@ -7,19 +7,24 @@ argument, named by `doc_id`, `record` (a mention or quote id; `event_id:role:ent
 argument) and its span (for an argument, the argument's mention). A rule's column is True where
 the record keeps the rule, False where it breaks it and null where the rule does not apply.
 
-The view needs joins across the tables and the text's sentences and tokens
-(`newscorpus.segment`, syntok), so it is computed here in Python from Arrow, a chunk of whole
-documents at a time, and handed as it is to both engines.
+The view needs joins across the tables and the text's sentences and tokens, so it is computed
+here in Python from Arrow, a chunk of whole documents at a time, and handed as it is to both
+engines. A release of format 2 ships its sentences and tokens (the `tokens` config, which the
+`tokens` suite holds to the text): the rules read them there, so a build segments each text once.
+A format-1 release has none: its texts are segmented here (`newscorpus.segment`, syntok), as the
+build of format 2 would segment them.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from newscorpus.segment import sentence_index, sentences
+from newscorpus.segment import sentences
 
 QUALITY_SUITE = "quality"
 FAIL, WARNING = "critical", "warning"  # Great Expectations' own severities: a warning never fails a run
@@ -70,21 +75,76 @@ CHECKS = tuple(pa.field(rule.column, pa.bool_()) for rule in RULES)
 SAMPLES = 20  # findings are for an annotator to fix, each one: report more of them than for the other suites
 
 
+@dataclass(frozen=True)
+class Segments:
+    """A document's sentences and tokens as offsets: sentence i spans [sentence_starts[i], sentence_ends[i])."""
+
+    sentence_starts: list[int]
+    sentence_ends: list[int]
+    token_starts: list[int]
+    token_ends: list[int]
+
+    @classmethod
+    def of_text(cls, text: str | None) -> Segments:
+        found = sentences(text) if text else []
+        tokens = [t for s in found for t in s.tokens]
+        return cls([s.start for s in found], [s.end for s in found], [t.start for t in tokens], [t.end for t in tokens])
+
+    def sentence_at(self, offset: int) -> int | None:
+        """The index of the sentence holding `offset`, None between sentences."""
+        index = bisect_right(self.sentence_ends, offset)
+        return index if index < len(self.sentence_starts) and self.sentence_starts[index] <= offset else None
+
+    def token_at(self, offset: int) -> int | None:
+        """The index of the token holding `offset`, None between tokens."""
+        index = bisect_right(self.token_ends, offset)
+        return index if index < len(self.token_starts) and self.token_starts[index] <= offset else None
+
+
+def released_segments(tokens: pa.Table) -> dict[str, Segments]:
+    """Each document's sentences and tokens as the `tokens` config holds them (sentences in index order)."""
+    tokens = tokens.select(["doc_id", "sentence_index", "sentence_start", "sentence_end", "token_offsets"])
+    tokens = tokens.sort_by([("doc_id", "ascending"), ("sentence_index", "ascending")]).combine_chunks()
+    offsets = tokens.column("token_offsets").chunk(0) if tokens.num_rows else pa.array([], tokens.schema[4].type)
+    counts = pc.fill_null(pc.list_value_length(offsets), 0).to_pylist()
+    flat = offsets.flatten()
+    starts, ends = (pc.fill_null(flat.field(f), -1).to_pylist() for f in ("start", "end"))
+    by_doc: dict[str, Segments] = {}
+    at = 0
+    columns = (tokens.column(c).to_pylist() for c in ("doc_id", "sentence_start", "sentence_end"))
+    for doc_id, start, end, count in zip(*columns, counts, strict=True):
+        segments = by_doc.get(doc_id)
+        if segments is None:
+            segments = by_doc[doc_id] = Segments([], [], [], [])
+        segments.sentence_starts.append(-1 if start is None else start)
+        segments.sentence_ends.append(-1 if end is None else end)
+        segments.token_starts.extend(starts[at : at + count])
+        segments.token_ends.extend(ends[at : at + count])
+        at += count
+    return by_doc
+
+
 def quality_view(tables: dict[str, pa.Table]) -> pa.Table:
-    """The view over a chunk of whole documents (the four release tables); see the module's notes."""
+    """The view over a chunk of whole documents (the four release tables, and `tokens` in format 2);
+    see the module's notes."""
     texts = dict(zip(*(tables["documents"].column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
+    released = released_segments(tables["tokens"]) if "tokens" in tables else None
     rows: list[dict] = []
     by_doc: dict[str, dict[str, list]] = defaultdict(lambda: {"entities": [], "events": [], "quotes": []})
     for layer in ("entities", "events", "quotes"):
         for record in tables[layer].to_pylist():
             by_doc[record["doc_id"]][layer].append(record)
     for doc_id in sorted(by_doc, key=str):
-        rows += _document_rows(doc_id, texts.get(doc_id), **by_doc[doc_id])
+        if released is not None:
+            segments = released.get(doc_id) or Segments([], [], [], [])
+        else:
+            segments = Segments.of_text(texts.get(doc_id))
+        rows += _document_rows(doc_id, segments, **by_doc[doc_id])
     schema = pa.schema([*FIELDS, *CHECKS])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _document_rows(doc_id: str, text: str | None, entities: list, events: list, quotes: list) -> list[dict]:
+def _document_rows(doc_id: str, spans: Segments, entities: list, events: list, quotes: list) -> list[dict]:
     mentions = {m["id"]: m for m in entities}
     chains: dict[str, list[dict]] = defaultdict(list)
     for m in entities:
@@ -93,7 +153,6 @@ def _document_rows(doc_id: str, text: str | None, entities: list, events: list, 
     in_argument = {a["entity_id"] for _, a in arguments}
     time_of = {a["entity_id"] for _, a in arguments if a["role"] == TIME_ROLE}
     speakers = {q["speaker_id"] for q in quotes if q["speaker_id"] is not None}
-    spans = sentences(text) if text else []
     head_token = _head_tokens(spans, entities)
     same_head: dict[tuple, list[dict]] = defaultdict(list)  # only these can nest under the maximal-mention rule
     for m in entities:
@@ -119,8 +178,8 @@ def _document_rows(doc_id: str, text: str | None, entities: list, events: list, 
         record = f"{event['id']}:{argument['role']}:{argument['entity_id']}"
         same = None
         trigger_start = (event["trigger"] or {}).get("start")
-        if mention is not None and spans and trigger_start is not None and mention["start"] is not None:
-            trigger, at = sentence_index(spans, trigger_start), sentence_index(spans, mention["start"])
+        if mention is not None and spans.sentence_starts and trigger_start is not None and mention["start"] is not None:
+            trigger, at = spans.sentence_at(trigger_start), spans.sentence_at(mention["start"])
             same = None if trigger is None or at is None else trigger == at
         checks = {
             "argument_in_trigger_sentence": same,
@@ -142,26 +201,13 @@ def _row(doc_id: str, layer: str, record: str, span: dict, checks: dict) -> dict
     return row | {rule.column: checks.get(rule.column) for rule in RULES}
 
 
-def _head_tokens(spans: list, entities: list) -> dict[str, int | None]:
+def _head_tokens(spans: Segments, entities: list) -> dict[str, int | None]:
     """Each mention's head: the start of the token holding its last character (None between tokens)."""
-    starts = [t.start for s in spans for t in s.tokens]
-    ends = [t.end for s in spans for t in s.tokens]
     heads = {}
     for m in entities:
-        index = None if m["end"] is None else _token_at(starts, ends, m["end"] - 1)
-        heads[m["id"]] = None if index is None else starts[index]
+        index = None if m["end"] is None else spans.token_at(m["end"] - 1)
+        heads[m["id"]] = None if index is None else spans.token_starts[index]
     return heads
-
-
-def _token_at(starts: list[int], ends: list[int], offset: int) -> int | None:
-    low, high = 0, len(starts)
-    while low < high:
-        middle = (low + high) // 2
-        if ends[middle] <= offset:
-            low = middle + 1
-        else:
-            high = middle
-    return low if low < len(starts) and starts[low] <= offset else None
 
 
 def _inside(inner: dict, outer: dict) -> bool:

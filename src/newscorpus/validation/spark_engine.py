@@ -281,11 +281,11 @@ def validate_release_spark(
     builder = SparkViewBuilder(project.schema, frames)
     hidden = hidden_type_changes(folder, project.schema.arrow_schemas(), files)
     views = {name: (lambda name=name: builder.build(name)) for name in TABLE_SUITES}
-    views[QUALITY_SUITE] = lambda: _quality_frame(spark, project, frames)
-    if len(configs) > len(CONFIGS):  # format 2's derived configs: their views are computed like the quality view
-        derived = {c: _read(spark, url, folder.name, files[c]) for c in configs if c not in CONFIGS}
-        for name in DERIVED_SUITES:
-            views[name] = lambda name=name: _arrow_view(spark, project, {**frames, **derived}, name)
+    # format 2's derived configs: their views are computed like the quality view, which reads format 2's tokens
+    derived = {c: _read(spark, url, folder.name, files[c]) for c in configs if c not in CONFIGS}
+    for name in DERIVED_SUITES if derived else ():
+        views[name] = lambda name=name: _arrow_view(spark, project, {**frames, **derived}, name)
+    views[QUALITY_SUITE] = lambda: _quality_frame(spark, project, {**frames, **derived})
     parquet = [name for c in CONFIGS for name in files[c]]
     views[MANIFEST_SUITE] = lambda: _manifest_frame(
         spark, manifest_rows(folder, manifest, [*parquet, "README.md"], parquet)
@@ -297,7 +297,7 @@ def validate_release_spark(
 
 
 def _quality_frame(spark, project: Project, frames: dict):
-    """The quality view, computed in Python from the tables as Arrow (it needs syntok's sentences and tokens),
+    """The quality view, computed in Python from the tables as Arrow (it needs sentences and tokens),
     then handed to Spark as Arrow: with format 2's derived views, the views whose rows pass through the driver."""
     return _arrow_view(spark, project, frames, QUALITY_SUITE)
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.files import bytes_sha256
-from newscorpus.release.formats import FORMAT_2_DOCUMENT_COLUMNS
+from newscorpus.release.formats import FORMAT_2_DOCUMENT_COLUMNS, TOKEN_OFFSETS
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation.derived_checks import DERIVED_SUITES, derived_view
 from newscorpus.validation.quality import QUALITY_SUITE, quality_view
@@ -84,9 +84,10 @@ class ViewBuilder:
         return pa.table({**own, **computed}).select([*own, *(f.name for f in spec.computed)])
 
     def _quality_tables(self) -> dict[str, pa.Table]:
-        """The tables as the schema has them (a missing or mistyped column reads as nulls: other suites report it)."""
+        """The tables as the schema has them (a missing or mistyped column reads as nulls: other suites report it),
+        with format 2's sentences and tokens where the release has them."""
         wanted = {"documents": ("doc_id", "text"), "entities": None, "events": None, "quotes": None}
-        return {
+        tables = {
             name: pa.table(
                 {
                     f.name: _get(self.tables[name], f.name, f.type)
@@ -96,6 +97,11 @@ class ViewBuilder:
             )
             for name, columns in wanted.items()
         }
+        if "tokens" in self.tables:
+            types = {"doc_id": pa.string(), "sentence_index": pa.int32(), "sentence_start": pa.int32(),
+                     "sentence_end": pa.int32(), "token_offsets": TOKEN_OFFSETS}  # fmt: skip
+            tables["tokens"] = pa.table({c: _get(self.tables["tokens"], c, t) for c, t in types.items()})
+        return tables
 
     # -- shared lookups -----------------------------------------------------
     def _str(self, table: str, path: str) -> pa.Array:
