@@ -6,17 +6,19 @@ For each size, benchmarks/synth.py writes a synthetic project (seeds + one Label
 export with its .sha256) into a scratch folder, then every measurement runs in a fresh
 process, its peak memory read from the process itself (resource.getrusage, VmHWM):
 
-- build: `newscorpus build` as the library runs it (stream, convert, write, card, gate, manifest);
+- build: `build_release` as `newscorpus build` runs it (stream, convert, segment, write, card, the gate with
+  every suite `newscorpus build` runs, the quality suite included, manifest), release format 2;
 - build without gate: the same with the validation gate replaced by nothing;
-- gate: the gate alone on the written Parquet files (the build's own call);
+- gate: the gate alone on the written Parquet files (the build's own call, the same suites);
 - validate: `newscorpus validate` of the release (every suite, the manifest's included);
-- load cold / warm: `datasets.load_dataset` of the four configs into an empty cache, then again;
-- floor build (benchmarks/floor.py): orjson, pyarrow tables, pyarrow.parquet, nothing else;
+- load cold / warm: `datasets.load_dataset` of every config into an empty cache, then again;
+- floor build (benchmarks/floor.py): orjson, pyarrow tables, pyarrow.parquet, nothing else: format 1's
+  four tables (no tokens, chains or event_arguments, no provenance columns);
 - peer: label-studio-sdk's own converter on the same export (`Converter(...).convert_to_json_min`,
   the JSON_MIN export: flattened regions as JSON, no checks, no Parquet): what a user who only
   wants the export flattened would run instead of a build;
-- floor validate: the same views and expectations in pyarrow.compute on the whole tables in memory
-  (benchmarks/validate_bench.py's baseline).
+- floor validate: the table suites' views and expectations in pyarrow.compute on the whole tables in
+  memory (benchmarks/validate_bench.py's baseline; not the quality or derived suites).
 
 Medians of `--runs` runs (of `--runs-at-largest` at the largest size), ratios against the floors,
 and the slope of time and memory over the sizes go to benchmarks/results.json and to the table in
@@ -71,22 +73,23 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
     extra: dict = {}
     if measure in ("build", "build_without_gate"):
         import newscorpus.build.builder as build
+        from newscorpus.validation.view_specs import GATE_SUITES
 
         if measure == "build_without_gate":
             from newscorpus.validation.pandas_engine import Validation
 
-            build.gate = lambda project, folder, files, subject: Validation(subject, "-", ())
+            build.gate = lambda project, folder, files, subject, *suites: Validation(subject, "-", ())
         corpus = work / measure
         shutil.rmtree(corpus, ignore_errors=True)
-        release = build.build_release(project, "0.0.1", corpus_dir=corpus)
+        release = build.build_release(project, "0.0.1", corpus_dir=corpus, gate_suites=GATE_SUITES)
         extra = {"rows": release.rows, "shards": len(list((release.path / "documents").glob("*.parquet")))}
     elif measure == "gate":
         from newscorpus.release.shards import data_files
-        from newscorpus.schema import CONFIGS
         from newscorpus.validation.pandas_engine import gate
+        from newscorpus.validation.view_specs import GATE_SUITES
 
         release = work / "build" / "v0.0.1"
-        gate(project, release, {c: data_files(release, c) for c in CONFIGS}, "v0.0.1")
+        gate(project, release, {c: data_files(release, c) for c in release_configs(release)}, "v0.0.1", GATE_SUITES)
     elif measure == "validate":
         from newscorpus.validation.pandas_engine import validate_release
 
@@ -101,10 +104,9 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
 
         datasets.disable_progress_bars()
         begin = time.perf_counter()  # the import is not loading
-        from newscorpus.schema import CONFIGS
-
-        extra = {"rows": {c: datasets.load_dataset(str(work / "build" / "v0.0.1"), c, split="train").num_rows
-                          for c in CONFIGS}}  # fmt: skip
+        release = work / "build" / "v0.0.1"
+        extra = {"rows": {c: datasets.load_dataset(str(release), c, split="train").num_rows
+                          for c in release_configs(release)}}  # fmt: skip
     elif measure == "floor_build":
         from floor import build_floor
 
@@ -116,6 +118,13 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
     else:
         raise ValueError(measure)
     return {"seconds": time.perf_counter() - begin, "peak_mib": peak_mib(), **extra}
+
+
+def release_configs(release: Path) -> tuple[str, ...]:
+    from newscorpus.release.formats import configs
+    from newscorpus.release.manifest import read_manifest, release_format
+
+    return configs(release_format(read_manifest(release)))
 
 
 def floor_validate(project, release: Path) -> list[str]:
@@ -154,13 +163,19 @@ def peer_convert(project, out: Path) -> dict:
 
 
 def same_tables(release: Path, floor: Path) -> dict[str, bool]:
-    """Does the floor write the build's tables (the check that it is a floor for the same work)?"""
+    """Does the floor write the build's tables (the check that it is a floor for the same work)?
+
+    The floor writes format 1's four tables: the build's are compared on the floor's columns."""
     import pyarrow.parquet as pq
 
     from newscorpus.release.shards import read_config
     from newscorpus.schema import CONFIGS
 
-    return {c: read_config(release, c).equals(pq.read_table(floor / f"{c}.parquet")) for c in CONFIGS}
+    out = {}
+    for config in CONFIGS:
+        table = pq.read_table(floor / f"{config}.parquet")
+        out[config] = read_config(release, config).select(table.column_names).equals(table)
+    return out
 
 
 def measure(name: str, project_root: Path, work: Path) -> dict:

@@ -164,11 +164,20 @@ def content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
 # -- views ----------------------------------------------------------------------
 
 
-def derived_view(name: str, tables: dict[str, pa.Table], schema: AnnotationSchema) -> pa.Table:
-    """The view of derived suite `name` on one chunk's tables (format 2's; read as Python rows, per document)."""
+def derived_view(
+    name: str, tables: dict[str, pa.Table], schema: AnnotationSchema, shared: dict | None = None
+) -> pa.Table:
+    """The view of derived suite `name` on one chunk's tables (format 2's; read as Python rows, per document).
+
+    `shared` keeps the texts and entities read as Python rows for the chunk's other derived suites.
+    """
     table_fields, computed, _ = view_fields(schema)[name]
-    texts = {d["doc_id"]: d["text"] for d in tables["documents"].select(["doc_id", "text"]).to_pylist()}
-    entities = {(e["doc_id"], e["id"]): e for e in tables["entities"].to_pylist()}
+    shared = {} if shared is None else shared
+    if "texts" not in shared:
+        documents = tables["documents"].select(["doc_id", "text"])
+        shared["texts"] = dict(zip(*(documents.column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
+        shared["entities"] = {(e["doc_id"], e["id"]): e for e in tables["entities"].to_pylist()}
+    texts, entities = shared["texts"], shared["entities"]
     if name == "derived":
         rows = _derived_rows(tables, entities)
     else:
