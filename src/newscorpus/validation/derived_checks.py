@@ -13,8 +13,9 @@
   cluster ids and as many argument rows as its events have arguments; the provenance columns
   are strings.
 
-The views are computed in Python from Arrow, a chunk of whole documents at a time (small
-tables per document; no engine-specific code), and only for a release that has the configs.
+The views are computed from Arrow, a chunk of whole documents at a time (no engine-specific
+code), and only for a release that has the configs: the tokens view over Arrow and numpy columns
+(`token_checks`: a chunk holds ~1 million tokens), the others in Python, per document.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pyarrow as pa
 
 from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, arrow_schemas, ner_tag_names
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.token_checks import tokens_view
 
 DERIVED_SUITES = ("tokens", "chains", "argument_rows", "derived")
 SOURCE = {"tokens": "tokens", "chains": "chains", "argument_rows": "event_arguments"}
@@ -172,6 +174,8 @@ def derived_view(
     `shared` keeps the texts and entities read as Python rows for the chunk's other derived suites.
     """
     table_fields, computed, _ = view_fields(schema)[name]
+    if name == "tokens":  # over Arrow columns: a chunk has ~1 million tokens
+        return tokens_view(tables["tokens"], tables["documents"], (*table_fields, *computed), ner_tag_names(schema))
     shared = {} if shared is None else shared
     if "texts" not in shared:
         documents = tables["documents"].select(["doc_id", "text"])
@@ -182,8 +186,9 @@ def derived_view(
         rows = _derived_rows(tables, entities)
     else:
         rows = tables[SOURCE[name]].to_pylist()
-        check = {"tokens": _token_checks(schema), "chains": _chain_checks(entities), "argument_rows": None}[name]
-        if name == "argument_rows":
+        if name == "chains":
+            check = _chain_checks(entities)
+        else:
             check = _argument_checks(entities, tables["events"].to_pylist())
         for row in rows:
             row["doc_in_documents"] = row["doc_id"] in texts
@@ -198,33 +203,6 @@ def derived_view(
 
 def _length(value) -> int | None:
     return len(value) if isinstance(value, list) else None
-
-
-def _token_checks(schema: AnnotationSchema):
-    names = ner_tag_names(schema)
-
-    def check(row: dict, text: str | None) -> dict:
-        tokens, offsets, tags = row["tokens"], row["token_offsets"], row["ner_tags"] or []
-        out = {"lengths_agree": len(tokens) == len(offsets) == len(tags)}
-        out["tags_in_range"] = all(t is not None and 0 <= t < len(names) for t in tags)
-        previous, follows = "O", True
-        for tag in tags if out["tags_in_range"] else ():
-            label = names[tag]
-            if label.startswith("I-") and previous[2:] != label[2:]:
-                follows = False
-            previous = label
-        out["tags_follow_iob2"] = follows if out["tags_in_range"] else None
-        out["doc_text_length"] = None if text is None else len(text)
-        if text is None or not out["lengths_agree"]:
-            return out | {"tokens_match_text": None}
-        at, ok = row["sentence_start"], bool(offsets)
-        for token, offset in zip(tokens, offsets, strict=True):
-            ok = ok and at <= offset["start"] < offset["end"] and text[offset["start"] : offset["end"]] == token
-            at = offset["end"]
-        bounds = bool(offsets) and offsets[0]["start"] == row["sentence_start"] and at == row["sentence_end"]
-        return out | {"tokens_match_text": ok and bounds}
-
-    return check
 
 
 def _chain_checks(entities: dict):
