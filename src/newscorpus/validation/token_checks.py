@@ -22,20 +22,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from newscorpus.validation.columns import read_column
+
 BATCH_TOKENS = 1 << 18  # tokens compared at a time: bounds the code-point index arrays (~10 MB each)
 
 
 def tokens_view(tokens: pa.Table, documents: pa.Table, fields: tuple[pa.Field, ...], tag_names: list[str]) -> pa.Table:
     """The view's columns (`fields`, in order) for one chunk's tokens and documents tables."""
-    doc_ids, texts = _column(documents, "doc_id", pa.string()), _column(documents, "text", pa.string())
-    doc_id = _column(tokens, "doc_id", pa.string())
+    doc_ids, texts = read_column(documents, "doc_id", pa.string()), read_column(documents, "text", pa.string())
+    doc_id = read_column(tokens, "doc_id", pa.string())
     index = pc.index_in(doc_id, value_set=doc_ids)
     text_length = pc.take(pc.utf8_length(texts).cast(pa.int32()), index)
     offset = pa.struct([("start", pa.int32()), ("end", pa.int32())])
     lists = {
-        "tokens": _column(tokens, "tokens", pa.list_(pa.string())),
-        "token_offsets": _column(tokens, "token_offsets", pa.list_(offset)),
-        "ner_tags": _column(tokens, "ner_tags", pa.list_(pa.int64())),
+        "tokens": read_column(tokens, "tokens", pa.list_(pa.string())),
+        "token_offsets": read_column(tokens, "token_offsets", pa.list_(offset)),
+        "ner_tags": read_column(tokens, "ner_tags", pa.list_(pa.int64())),
     }
     counts = {name: pc.list_value_length(values).cast(pa.int32()) for name, values in lists.items()}
     agree = pc.and_kleene(
@@ -54,16 +56,10 @@ def tokens_view(tokens: pa.Table, documents: pa.Table, fields: tuple[pa.Field, .
         "tags_follow_iob2": pa.array(follows, pa.bool_(), mask=~in_range),
         "tokens_match_text": pa.array(matches, pa.bool_(), mask=~comparable),
     }
-    return pa.table({f.name: columns[f.name] if f.name in columns else _column(tokens, f.name, f.type) for f in fields})
-
-
-def _column(table: pa.Table, name: str, type_: pa.DataType) -> pa.Array:
-    """A column as one array of `type_`; nulls where it is missing or cannot be cast (other checks report it)."""
-    try:
-        column = table.column(name).combine_chunks()
-        return column if column.type == type_ else column.cast(type_)
-    except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return pa.nulls(table.num_rows, type_)
+    for field in fields:  # the table's own columns, as the view's fields type them
+        if field.name not in columns:
+            columns[field.name] = read_column(tokens, field.name, field.type)
+    return pa.table({field.name: columns[field.name] for field in fields})
 
 
 def _tag_checks(tags: pa.Array, rows: int, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +94,8 @@ def _text_checks(tokens: pa.Table, lists: dict, index: pa.Array, texts: pa.Array
     flat = pc.list_flatten(offsets)
     starts = pc.fill_null(pc.struct_field(flat, "start"), -1).to_numpy().astype(np.int64)
     ends = pc.fill_null(pc.struct_field(flat, "end"), -1).to_numpy().astype(np.int64)
-    sentence_start = pc.take(_column(tokens, "sentence_start", pa.int32()), take)
-    sentence_end = pc.take(_column(tokens, "sentence_end", pa.int32()), take)
+    sentence_start = pc.take(read_column(tokens, "sentence_start", pa.int32()), take)
+    sentence_end = pc.take(read_column(tokens, "sentence_end", pa.int32()), take)
     first_start = pc.fill_null(sentence_start, np.iinfo(np.int32).max).to_numpy().astype(np.int64)
     # Each token starts at or after the previous one's end (the first: at or after sentence_start), before its end.
     counts = pc.list_value_length(offsets).to_numpy().astype(np.int64)

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from newscorpus.schema import AnnotationSchema
 from newscorpus.validation import quality
+from newscorpus.validation.columns import single_array
 from newscorpus.validation.derived_checks import DERIVED_SUITES, view_fields
 
 TABLE_SUITES = ("documents", "entities", "events", "event_arguments", "quotes")
@@ -166,9 +167,3 @@ def _mirror(field: pa.Field, column: pa.Array | None, prefix: str = "", nullable
         yield pa.field(f"{name}_count", pa.int32(), nullable=nullable), lengths
     else:
         yield pa.field(name, type_, nullable=nullable), column
-
-
-def single_array(column) -> pa.Array:
-    if not isinstance(column, pa.ChunkedArray):
-        return column
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

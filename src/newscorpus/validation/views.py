@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from newscorpus.files import bytes_sha256
 from newscorpus.release.formats import FORMAT_2_DOCUMENT_COLUMNS, TOKEN_OFFSETS
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.columns import read_column, single_array
 from newscorpus.validation.derived_checks import DERIVED_SUITES, derived_view
 from newscorpus.validation.quality import QUALITY_SUITE, quality_view
 from newscorpus.validation.view_specs import (
@@ -29,30 +30,12 @@ from newscorpus.validation.view_specs import (
     PUBLISHED_PRECISIONS,
     ROLE_SEPARATOR,
     mirror_columns,
-    single_array,
     view_specs,
 )
 
 _KEY_SEPARATOR = "\x1f"
 _CHUNK = 20_000  # rows per Python batch in the span check: bounds the Python objects alive at once
 _TEXT_CHUNK = 1_000  # documents per Python batch of texts (a text as a str takes up to 4 bytes a code point)
-
-
-def _get(table: pa.Table | pa.StructArray, path: str, type_: pa.DataType) -> pa.Array:
-    """A column the checks read, by dotted path, cast to the type the schema promises.
-
-    A missing or uncastable column reads as nulls: the checks that need it then do not
-    apply, and the suite's column and type expectations report what is wrong.
-    """
-    length = len(table) if isinstance(table, pa.StructArray) else table.num_rows
-    head, _, rest = path.partition(".")
-    try:
-        column = pc.struct_field(table, head) if isinstance(table, pa.StructArray) else single_array(table.column(head))
-        if rest:
-            return _get(column, rest, type_)
-        return column if column.type == type_ else column.cast(type_)
-    except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return pa.nulls(length, type_)
 
 
 # -- building views ------------------------------------------------------------
@@ -91,7 +74,7 @@ class ViewBuilder:
         tables = {
             name: pa.table(
                 {
-                    f.name: _get(self.tables[name], f.name, f.type)
+                    f.name: read_column(self.tables[name], f.name, f.type)
                     for f in self.arrow[name]
                     if columns is None or f.name in columns
                 }
@@ -101,15 +84,15 @@ class ViewBuilder:
         if "tokens" in self.tables:
             types = {"doc_id": pa.string(), "sentence_index": pa.int32(), "sentence_start": pa.int32(),
                      "sentence_end": pa.int32(), "token_offsets": TOKEN_OFFSETS}  # fmt: skip
-            tables["tokens"] = pa.table({c: _get(self.tables["tokens"], c, t) for c, t in types.items()})
+            tables["tokens"] = pa.table({c: read_column(self.tables["tokens"], c, t) for c, t in types.items()})
         return tables
 
     # -- shared lookups -----------------------------------------------------
     def _str(self, table: str, path: str) -> pa.Array:
-        return _get(self.tables[table], path, pa.string())
+        return read_column(self.tables[table], path, pa.string())
 
     def _int32(self, table: str, path: str) -> pa.Array:
-        return _get(self.tables[table], path, pa.int32())
+        return read_column(self.tables[table], path, pa.int32())
 
     @cached_property
     def _doc_ids(self) -> pa.Array:
@@ -158,7 +141,7 @@ class ViewBuilder:
         for offset in range(0, len(texts), _TEXT_CHUNK):
             batch = (texts.slice(offset, _TEXT_CHUNK).to_pylist(), sha.slice(offset, _TEXT_CHUNK).to_pylist())
             matches += [None if t is None else bytes_sha256(t) == h for t, h in zip(*batch, strict=True)]
-        published = _get(docs, "published", pa.date32())
+        published = read_column(docs, "published", pa.date32())
         precision = self._str("documents", "published_precision")
         first_of_month = pc.equal(pc.day(published), 1)
         first_of_year = pc.and_(first_of_month, pc.equal(pc.month(published), 1))
@@ -200,7 +183,7 @@ class ViewBuilder:
 
     def _arguments(self) -> dict:
         argument_type = self.arrow["events"].field("arguments").type
-        arguments = _get(self.tables["events"], "arguments", argument_type)
+        arguments = read_column(self.tables["events"], "arguments", argument_type)
         parent, items = pc.list_parent_indices(arguments), pc.list_flatten(arguments)
         return {
             "doc_id": pc.take(self._str("events", "doc_id"), parent),
@@ -256,7 +239,7 @@ class ViewBuilder:
         """
         doc_ids = self._doc_ids
         list_type = self.arrow["documents"].field(layer).type
-        nested = _get(self.tables["documents"], layer, list_type)
+        nested = read_column(self.tables["documents"], layer, list_type)
         flat = self.tables[layer]
         counts = pc.value_counts(self._str(layer, "doc_id"))
         in_flat = pc.fill_null(
@@ -290,7 +273,7 @@ def _records(doc_id: pa.Array, source, fields: list[pa.Field]) -> pa.Table:
     """doc_id plus every leaf of the records, lists rendered as text, so that rows compare column by column."""
     columns = {"doc_id": doc_id}
     for field in fields:
-        for name, values in _leaves(field, _get(source, field.name, field.type)):
+        for name, values in _leaves(field, read_column(source, field.name, field.type)):
             columns[name] = values
     return pa.table(columns)
 
