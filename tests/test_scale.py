@@ -13,6 +13,7 @@ import random
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
@@ -30,7 +31,7 @@ from newscorpus.release.formats import configs
 from newscorpus.release.manifest import CURRENT_FORMAT
 from newscorpus.release.shards import data_files
 from newscorpus.release.verify import verify
-from newscorpus.validation.pandas_engine import validate_release
+from newscorpus.validation.pandas_engine import PandasEngine, validate_release
 from newscorpus.validation.view_specs import GATE_SUITES
 from tests.helpers import REPO, tree_bytes
 
@@ -290,14 +291,37 @@ def test_the_first_byte_that_is_not_utf8_is_named(tmp_path, monkeypatch):
 # -- validation in chunks ---------------------------------------------------------------------------
 
 
-def test_validation_in_chunks_adds_up_to_validation_in_one(sharded, monkeypatch):
+@pytest.mark.parametrize(
+    "pending",
+    [0, 40_000, PandasEngine.pending_bytes],
+    ids=["a run per chunk", "runs over a few chunks", "one run per suite"],
+)
+def test_validation_in_chunks_adds_up_to_validation_in_one(sharded, monkeypatch, pending):
     release = sharded
     whole = validate_release(Project(REPO), release)
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)  # ~12 documents per chunk
+    monkeypatch.setattr(PandasEngine, "pending_bytes", pending)
     chunked = validate_release(Project(REPO), release)
     assert chunked.success and whole.success
     assert chunked.summary() == whole.summary()
     assert chunked.summary()["suites"]["documents"]["rows"] == DOCS
+
+
+def test_failures_found_in_chunks_are_those_found_in_one(sharded, tmp_path, monkeypatch):
+    """Counts and samples of a failing check added up over runs of different chunk groupings agree."""
+    release = Path(shutil.copytree(sharded, tmp_path / sharded.name))
+    for name in data_files(release, "entities"):  # every 7th mention loses its text: spans fail in every chunk
+        table = pq.read_table(release / name)
+        texts = [t if i % 7 else t + "x" for i, t in enumerate(table.column("text").to_pylist())]
+        pq.write_table(table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts)), release / name)
+    found = []
+    for rows, pending in ((None, 0), (500, 0), (500, 40_000), (500, PandasEngine.pending_bytes)):
+        monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", rows or validation_chunks.CHUNK_ROWS)
+        monkeypatch.setattr(PandasEngine, "pending_bytes", pending)
+        validation = validate_release(Project(REPO), release)
+        found.append([o.lines() for o in validation.failures])
+    assert found[0] and any("entities.span.matches_text" in lines[0] for lines in found[0])
+    assert found[1:] == [found[0]] * 3
 
 
 def test_validation_holds_one_chunk_at_a_time(sharded, monkeypatch):
@@ -309,6 +333,7 @@ def test_validation_holds_one_chunk_at_a_time(sharded, monkeypatch):
 
     release = sharded
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(PandasEngine, "pending_bytes", 0)  # a run per chunk and suite
     builders, frames, alive_when_read = [], [], []
     real_init, real_chunks, real_to_pandas = (
         validate_module.ViewBuilder.__init__,
@@ -342,13 +367,36 @@ def test_validation_holds_one_chunk_at_a_time(sharded, monkeypatch):
     assert [f for f in frames if f() is not None] == []
 
 
+def test_views_of_consecutive_chunks_are_checked_in_one_run(sharded, monkeypatch):
+    """Great Expectations' fixed cost per run is paid once per suite when the views fit the waiting budget."""
+    import newscorpus.validation.pandas_engine as validate_module
+
+    monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
+    chunks, runs = [], []
+    real_chunks, real_to_pandas = validate_module.document_chunks, validate_module._to_pandas
+
+    def counted_chunks(*args, **kwargs):
+        for tables in real_chunks(*args, **kwargs):
+            chunks.append(tables["documents"].num_rows)
+            yield tables
+
+    def to_pandas(view):
+        runs.append(view.num_rows)
+        return real_to_pandas(view)
+
+    monkeypatch.setattr(validate_module, "document_chunks", counted_chunks)
+    monkeypatch.setattr(validate_module, "_to_pandas", to_pandas)
+    assert validate_release(Project(REPO), sharded).success
+    assert len(chunks) > 3 and sum(chunks) == DOCS
+    assert len(runs) == len(GATE_SUITES) + 1  # every suite once over all chunks, the manifest's once
+    assert runs.count(DOCS) == 2  # the documents and derived views: one row per document of every chunk
+
+
 def test_a_doc_id_repeated_in_another_shard_fails_uniqueness_in_chunks(sharded, tmp_path, monkeypatch):
     release = Path(shutil.copytree(sharded, tmp_path / sharded.name))
     names = data_files(release, "documents")
     first, last = pq.read_table(release / names[0]), pq.read_table(release / names[-1])
     schema = last.schema
-    import pyarrow as pa
-
     pq.write_table(pa.concat_tables([last, first.slice(0, 1)]).cast(schema), release / names[-1])
     monkeypatch.setattr(validation_chunks, "CHUNK_ROWS", 500)
     failures = [o.lines()[0] for o in validate_release(Project(REPO), release).failures]
