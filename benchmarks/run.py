@@ -4,7 +4,8 @@
 
 For each size, benchmarks/synth.py writes a synthetic project (seeds + one Label Studio
 export with its .sha256) into a scratch folder, then every measurement runs in a fresh
-process, its peak memory read from the process itself (resource.getrusage, VmHWM):
+process, its peak memory read from the process itself (resource.getrusage, VmHWM) plus the peak of
+the build's segmentation worker (a process of its own):
 
 - build: `build_release` as `newscorpus build` runs it (stream, convert, segment, write, card, the gate with
   every suite `newscorpus build` runs, the quality suite included, manifest), release format 2;
@@ -55,11 +56,13 @@ BEGIN, END = "<!-- BEGIN RESULTS -->", "<!-- END RESULTS -->"
 
 
 def peak_mib() -> float:
-    """The process's peak resident memory (VmHWM), in MiB."""
+    """The process's peak resident memory (VmHWM) plus the largest peak of a process it started and
+    waited for (the build's segmentation worker), in MiB: a bound on what the run held at once."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            own = int(line.split()[1]) / 1024
+    return own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 # -- one measurement, in a fresh process ------------------------------------------------------

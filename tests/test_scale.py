@@ -19,6 +19,7 @@ import pytest
 from datasets import load_dataset
 
 import newscorpus.build.builder as build_module
+import newscorpus.build.segment_ahead as segment_ahead
 import newscorpus.release.shards as shards
 import newscorpus.validation.chunks as validation_chunks
 from newscorpus.build.builder import build_release
@@ -158,14 +159,26 @@ def test_batches_are_bounded_and_do_not_change_the_files(synthetic, tmp_path, mo
         return make_tables(articles, annotations, schema)
 
     monkeypatch.setattr(build_module, "make_tables", spy)
+    workers = []
+    start_worker = segment_ahead.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        workers.append(start_worker(*args, **kwargs))
+        return workers[-1]
+
+    monkeypatch.setattr(segment_ahead.subprocess, "Popen", popen)
     monkeypatch.setattr(build_module, "BATCH_DOCS", 7)
     by_seven = build_release(project, "0.1.0", corpus_dir=tmp_path / "a").path
     assert sizes == [7] * 8 + [4]
+    assert len(workers) == 1 and workers[0].returncode == 0  # 8 full batches segmented by one worker, ended
     sizes.clear()
+    monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 1)
+    one_core = build_release(project, "0.1.0", corpus_dir=tmp_path / "c").path
+    assert len(workers) == 1  # none on one core
     monkeypatch.setattr(build_module, "BATCH_DOCS", 1000)
     whole = build_release(project, "0.1.0", corpus_dir=tmp_path / "b").path
-    assert sizes == [DOCS]
-    assert tree_bytes(by_seven) == tree_bytes(whole)
+    assert sizes[-1:] == [DOCS]
+    assert tree_bytes(by_seven) == tree_bytes(whole) == tree_bytes(one_core)
 
 
 def test_tasks_are_converted_as_they_are_read(synthetic, tmp_path):

@@ -50,6 +50,27 @@ class Sentence(NamedTuple):
     tokens: tuple[Token, ...]
 
 
+class Offsets(NamedTuple):
+    """A text's tokens as offsets only (a token is text[start:end]): what a worker process sends back."""
+
+    starts: list[int]  # of every token, in order
+    ends: list[int]
+    sentence_firsts: list[int]  # the index of each sentence's first token
+
+
+def token_offsets(texts: list[str]) -> list[Offsets]:
+    """`sentences` of each text, as offsets."""
+    found = []
+    for text in texts:
+        starts, ends, firsts = [], [], []
+        for sentence in sentences(text):
+            firsts.append(len(starts))
+            starts += [token.start for token in sentence.tokens]
+            ends += [token.end for token in sentence.tokens]
+        found.append(Offsets(starts, ends, firsts))
+    return found
+
+
 def sentences(text: str) -> list[Sentence]:
     """The text's sentences in order, each with its tokens; whitespace between them belongs to none."""
     result = []

@@ -26,7 +26,7 @@ from newscorpus.labelstudio.exports import TaskAnnotations
 from newscorpus.labelstudio.records import EntityMention
 from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, ner_tag_names
 from newscorpus.schema import AnnotationSchema
-from newscorpus.segment import Sentence, sentences
+from newscorpus.segment import Offsets, token_offsets
 
 
 def add_derived_tables(
@@ -35,13 +35,18 @@ def add_derived_tables(
     annotations: dict[str, TaskAnnotations],
     schema: AnnotationSchema,
     arrow: dict[str, pa.Schema],
+    offsets: list[Offsets] | None = None,
 ) -> dict[str, pa.Table]:
-    """Format 1's tables of a batch -> format 2's: provenance columns in documents, and the derived configs."""
+    """Format 1's tables of a batch -> format 2's: provenance columns in documents, and the derived configs.
+
+    `offsets` are the annotated articles' tokens (`segment.token_offsets` of their texts, in order), if known.
+    """
     annotated = [(a, annotations[a.doc_id]) for a in articles if a.doc_id in annotations]
     tag_ids = {name: index for index, name in enumerate(ner_tag_names(schema))}
     token_rows, chain_rows, argument_rows = [], [], []
-    for article, task in annotated:
-        token_rows += sentence_rows(article, task.layers.entities, tag_ids)
+    offsets = offsets or token_offsets([a.text for a, _ in annotated])
+    for (article, task), found in zip(annotated, offsets, strict=True):
+        token_rows += sentence_rows(article, task.layers.entities, tag_ids, found)
         chain_rows += _chain_rows(article.doc_id, task.layers.entities)
         argument_rows += _argument_rows(article.doc_id, task)
     documents = tables["documents"]
@@ -86,48 +91,50 @@ def outermost_mentions(entities: tuple[EntityMention, ...]) -> list[EntityMentio
     return outer
 
 
-def sentence_rows(article: Article, entities: tuple[EntityMention, ...], tag_ids: dict[str, int]) -> list[tuple]:
-    found = sentences(article.text)
-    flat = [(index, token) for index, sentence in enumerate(found) for token in sentence.tokens]
-    starts, ends = [t.start for _, t in flat], [t.end for _, t in flat]
-    tags = [tag_ids["O"]] * len(flat)
-    misaligned = [0] * len(found)
+def sentence_rows(
+    article: Article, entities: tuple[EntityMention, ...], tag_ids: dict[str, int], offsets: Offsets | None = None
+) -> list[tuple]:
+    """The tokens config's rows of one document; `offsets` are its text's (`segment.token_offsets`) if known."""
+    starts, ends, firsts = offsets or token_offsets([article.text])[0]
+    bounds = [*firsts, len(starts)]  # sentence i has tokens [bounds[i], bounds[i + 1])
+    home_of = [i for i in range(len(firsts)) for _ in range(bounds[i], bounds[i + 1])]  # each token's sentence
+    tags = [tag_ids["O"]] * len(starts)
+    misaligned = [0] * len(firsts)
     for mention in outermost_mentions(entities):
         first, last = bisect_right(ends, mention.start), bisect_left(starts, mention.end)  # tokens [first, last)
         if first >= last:  # overlaps no token
-            misaligned[_sentence_at(found, mention.start)] += 1
+            misaligned[_sentence_at(starts, firsts, mention.start)] += 1
             continue
-        home = flat[first][0]
+        home = home_of[first]
         if any(tags[i] != tag_ids["O"] for i in range(first, last)):  # crosses a mention already tagged
             misaligned[home] += 1
             continue
-        exact = starts[first] == mention.start and ends[last - 1] == mention.end and flat[last - 1][0] == home
+        exact = starts[first] == mention.start and ends[last - 1] == mention.end and home_of[last - 1] == home
         misaligned[home] += not exact
         for i in range(first, last):
-            begins = i == first or flat[i][0] != flat[i - 1][0]
+            begins = i == first or home_of[i] != home_of[i - 1]
             tags[i] = tag_ids[f"{'B' if begins else 'I'}-{mention.type}"]
-    rows, at = [], 0
-    for index, sentence in enumerate(found):
-        count = len(sentence.tokens)
+    text, rows = article.text, []
+    for index in range(len(firsts)):
+        at, to = bounds[index], bounds[index + 1]
         rows.append(
             (
                 article.doc_id,
                 index,
-                sentence.start,
-                sentence.end,
-                [t.text for t in sentence.tokens],
-                [{"start": t.start, "end": t.end} for t in sentence.tokens],
-                tags[at : at + count],
+                starts[at],
+                ends[to - 1],
+                [text[s:e] for s, e in zip(starts[at:to], ends[at:to], strict=True)],
+                [{"start": s, "end": e} for s, e in zip(starts[at:to], ends[at:to], strict=True)],
+                tags[at:to],
                 misaligned[index],
             )
         )
-        at += count
     return rows
 
 
-def _sentence_at(found: list[Sentence], offset: int) -> int:
+def _sentence_at(starts: list[int], firsts: list[int], offset: int) -> int:
     """The sentence that holds `offset`, or the one before the gap it falls in (the first if none)."""
-    return max(bisect_right([s.start for s in found], offset) - 1, 0)
+    return max(bisect_right([starts[i] for i in firsts], offset) - 1, 0)
 
 
 # -- chains and arguments ------------------------------------------------------------

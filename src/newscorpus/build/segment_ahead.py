@@ -1,0 +1,101 @@
+"""Sentences and tokens of a batch, computed on another core while the build converts the next.
+
+Segmentation is a release of format 2's costliest step and pure Python; so is the conversion
+of the exports. A worker process segments a full batch's texts while the build converts the
+next batch, and the build writes each batch when its offsets come back, in the order the
+batches were converted: the files are those of a build that segments every text itself.
+
+The worker is `python -m newscorpus.build.segment_ahead`, fed pickled texts on its stdin and
+answering pickled offsets (`segment.Offsets`) on its stdout, one batch at a time: a plain
+process, so a script that calls `build_release` without a `__main__` guard works (multiprocessing
+would import that script again in the worker). It starts with the first full batch: a build
+smaller than a batch (every test project, a small corpus) segments in its own process; so
+does a build on a single core.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from newscorpus.segment import Offsets, token_offsets
+
+
+class SegmentAhead:
+    """`submit` a batch's texts, then `result` its offsets before the next `submit`; `close` ends the worker."""
+
+    def __init__(self) -> None:
+        self._worker: subprocess.Popen | None = None
+        self._ready: list[Offsets] | None = None  # a batch segmented here, not by the worker
+        self.parallel = usable_cores() > 1
+
+    def submit(self, texts: list[str]) -> None:
+        if not self.parallel:
+            self._ready = token_offsets(texts)
+            return
+        if self._worker is None:
+            package_root = str(Path(__file__).resolve().parents[2])  # where `newscorpus` is imported from
+            path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", __name__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": path},
+            )
+        pickle.dump(texts, self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self._worker.stdin.flush()
+
+    def result(self) -> list[Offsets]:
+        if self._ready is not None:
+            ready, self._ready = self._ready, None
+            return ready
+        try:
+            return [Offsets(*found) for found in pickle.load(self._worker.stdout)]
+        except EOFError:
+            code = self._worker.wait()
+            raise RuntimeError(f"the segmentation worker ended with exit code {code} (its error is above)") from None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.stdin.close()  # the worker ends at the end of its input
+            worker.stdout.close()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    def __enter__(self) -> SegmentAhead:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def serve(source: BinaryIO, sink: BinaryIO) -> None:
+    """The worker: each batch of texts read from `source` is answered with its offsets, as plain tuples."""
+    while True:
+        try:
+            texts = pickle.load(source)
+        except EOFError:
+            return
+        try:
+            pickle.dump([tuple(found) for found in token_offsets(texts)], sink, protocol=pickle.HIGHEST_PROTOCOL)
+            sink.flush()
+        except BrokenPipeError:  # the build stopped (an error in its input) and no longer reads: end quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # nothing left to flush at exit
+            return
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
