@@ -1,58 +1,80 @@
-"""The segmentation worker answers what `segment.token_offsets` computes, and says when it dies."""
+"""The tokens worker answers what `tokens_table` makes in the build's own process, and says when it dies."""
 
 from __future__ import annotations
 
 import random
 
+import pyarrow as pa
 import pytest
 
 import newscorpus.build.segment_ahead as segment_ahead
+from newscorpus.build.derived_tables import Span, tokens_table
 from newscorpus.build.segment_ahead import SegmentAhead
-from newscorpus.segment import Offsets, sentences, token_offsets
+from newscorpus.release.formats import ner_tag_names, tokens_fields
+from newscorpus.schema import load_schema
+from newscorpus.segment import sentences
 from tests.helpers import REPO, SEED_ID
 
+ARROW = pa.schema(tokens_fields())
+TAGS = {name: index for index, name in enumerate(ner_tag_names(load_schema(REPO / "schemas" / "annotation.yaml")))}
 
-def texts(count: int, seed: int) -> list[str]:
+
+def texts(count: int, seed: int) -> list[tuple[str, str, list[Span]]]:
+    """Documents of random words with random mentions (nested, crossing, off token bounds)."""
     rng = random.Random(seed)
     seed_text = (REPO / "seeds" / f"{SEED_ID}.txt").read_text(encoding="utf-8")
     words = [*seed_text.split(), "Mr.", "U.S.", "(AP)", "“Yes.”", "3.5%", "\n\n", "é", "—"]
-    return [" ".join(rng.choice(words) for _ in range(rng.randrange(0, 300))) for _ in range(count)]
+    types = sorted({name[2:] for name in TAGS if name != "O"})
+    documents = []
+    for index in range(count):
+        text = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 300)))
+        spans = []
+        for number in range(rng.randrange(0, 20) if text else 0):
+            start = rng.randrange(len(text))
+            spans.append(Span(f"e{number}", start, rng.randrange(start, len(text)) + 1, rng.choice(types)))
+        documents.append((f"doc{seed}_{index:03d}", text, spans))
+    return documents
 
 
-def test_the_worker_answers_each_batch_with_the_offsets_of_its_texts(monkeypatch):
+def test_the_worker_answers_each_batch_with_the_table_made_here(monkeypatch):
     monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 2)
     batches = [texts(40, seed) for seed in range(3)]
     with SegmentAhead() as ahead:
         answers = []
         for batch in batches:
-            ahead.submit(batch)
+            ahead.submit(batch, TAGS, ARROW)
             answers.append(ahead.result())
         worker = ahead._worker
         assert worker is not None and worker.poll() is None  # a process of its own, alive between batches
     assert worker.returncode == 0  # ended by close
-    assert answers == [token_offsets(batch) for batch in batches]
-    # The offsets are the sentences' tokens, and a token is the text at its offsets.
-    for batch, found in zip(batches, answers, strict=True):
-        for text, offsets in zip(batch, found, strict=True):
-            assert isinstance(offsets, Offsets)
-            tokens = [t for s in sentences(text) for t in s.tokens]
-            assert [text[s:e] for s, e in zip(offsets.starts, offsets.ends, strict=True)] == [t.text for t in tokens]
-            assert offsets.sentence_firsts == sorted(set(offsets.sentence_firsts))
+    for batch, answer in zip(batches, answers, strict=True):
+        assert answer.equals(tokens_table(batch, TAGS, ARROW), check_metadata=True)
+        assert answer.schema == ARROW
+        # Its rows are the sentences' tokens, and a token is the text at its offsets.
+        texts_by_doc = {doc_id: text for doc_id, text, _ in batch}
+        rows = answer.to_pylist()
+        for doc_id, text, _ in batch:
+            found = [r for r in rows if r["doc_id"] == doc_id]
+            assert [r["tokens"] for r in found] == [[t.text for t in s.tokens] for s in sentences(text)]
+        for row in rows:
+            text = texts_by_doc[row["doc_id"]]
+            assert [text[o["start"] : o["end"]] for o in row["token_offsets"]] == row["tokens"]
+            assert len(row["ner_tags"]) == len(row["tokens"])
 
 
 def test_on_one_core_nothing_is_started(monkeypatch):
     monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 1)
     batch = texts(5, 9)
     with SegmentAhead() as ahead:
-        ahead.submit(batch)
-        assert ahead.result() == token_offsets(batch)
+        ahead.submit(batch, TAGS, ARROW)
+        assert ahead.result().equals(tokens_table(batch, TAGS, ARROW))
         assert ahead._worker is None
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 2)
     with SegmentAhead() as ahead:
-        ahead.submit(texts(2, 1))
+        ahead.submit(texts(2, 1), TAGS, ARROW)
         ahead._worker.kill()
         message = r"^the segmentation worker ended with exit code -9 \(its error is above\)$"
         with pytest.raises(RuntimeError, match=message):
@@ -63,7 +85,7 @@ def test_a_build_that_stops_while_the_worker_segments_prints_nothing_of_it(monke
     """A bad input ends the build while a batch is being segmented: the worker ends without a traceback."""
     monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 2)
     with SegmentAhead() as ahead:
-        ahead.submit(texts(200, 3))  # closed before its answer is read
+        ahead.submit(texts(200, 3), TAGS, ARROW)  # closed before its answer is read
         worker = ahead._worker
     assert worker.returncode == 0
     assert capfd.readouterr().err == ""

@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 import newscorpus
-from newscorpus.build.derived_tables import add_derived_tables
+from newscorpus.build.derived_tables import add_derived_tables, tag_ids, token_inputs
 from newscorpus.build.segment_ahead import SegmentAhead
 from newscorpus.build.tables import make_tables
 from newscorpus.card import croissant
@@ -53,7 +53,7 @@ from newscorpus.release.manifest import (
 )
 from newscorpus.release.shards import MAX_SHARD_BYTES, ReleaseWriter, iter_batches
 from newscorpus.schema import AnnotationSchema
-from newscorpus.segment import SEGMENTER, Offsets, segmenter_version
+from newscorpus.segment import SEGMENTER, segmenter_version
 from newscorpus.validation.expectations import Validation, check_suites
 from newscorpus.validation.pandas_engine import gate
 from newscorpus.validation.view_specs import DATA_GATE
@@ -204,7 +204,7 @@ def write_documents(
     """Convert the exports' documents in batches and write the release's Parquet files; returns them per config.
 
     Two batches of tasks are in memory at once: one being converted, the one before waiting for
-    its sentences and tokens, which another core computes meanwhile (format 2, `segment_ahead`).
+    its tokens config, which another core makes meanwhile (format 2, `segment_ahead`).
     Python's cyclic garbage collector is paused
     meanwhile: the conversion makes millions of short-lived objects and no cycles, and the
     collector's passes over them would cost more than the conversion itself.
@@ -212,22 +212,23 @@ def write_documents(
     arrow = formats.arrow_schemas(schema, release_format)
     writer = ReleaseWriter(folder, arrow, PARQUET_OPTIONS, max_bytes)
     batch: list[tuple[Article, TaskAnnotations]] = []
-    waiting: list[tuple[Article, TaskAnnotations]] = []  # a full batch (format 2: segmented meanwhile by `ahead`)
+    waiting: list[tuple[Article, TaskAnnotations]] = []  # a full batch (format 2: its tokens made by `ahead`)
+    tags = tag_ids(schema) if release_format >= 2 else {}
     with _collector_paused(), SegmentAhead() as ahead:
         for task, text in tqdm(conversion, desc="convert", unit="doc", disable=None):
             batch.append((seeds[task.doc_id].article(text, schema.language), task))
             if len(batch) == BATCH_DOCS:
                 batch.sort(key=lambda pair: pair[0].doc_id)
-                # The worker answers one batch at a time: the waiting batch's offsets come back first.
-                offsets = ahead.result() if waiting and release_format >= 2 else None
+                # The worker answers one batch at a time: the waiting batch's tokens come back first.
+                tokens = ahead.result() if waiting and release_format >= 2 else None
                 if release_format >= 2:
-                    ahead.submit([article.text for article, _ in batch])
+                    ahead.submit(token_inputs(batch), tags, arrow["tokens"])
                 if waiting:
-                    writer.add(_batch_tables(waiting, offsets, schema, arrow, release_format))
+                    writer.add(_batch_tables(waiting, tokens, schema, arrow, release_format))
                 waiting, batch = batch, []
         if waiting:
-            offsets = ahead.result() if release_format >= 2 else None
-            writer.add(_batch_tables(waiting, offsets, schema, arrow, release_format))
+            tokens = ahead.result() if release_format >= 2 else None
+            writer.add(_batch_tables(waiting, tokens, schema, arrow, release_format))
         if batch:
             writer.add(_batch_tables(batch, None, schema, arrow, release_format))
         return writer.close()
@@ -235,7 +236,7 @@ def write_documents(
 
 def _batch_tables(
     batch: list[tuple[Article, TaskAnnotations]],
-    offsets: list[Offsets] | None,
+    tokens: pa.Table | None,
     schema: AnnotationSchema,
     arrow: dict,
     release_format: int,
@@ -244,7 +245,7 @@ def _batch_tables(
     articles, annotations = [a for a, _ in batch], {t.doc_id: t for _, t in batch}
     tables = make_tables(articles, annotations, schema)
     if release_format >= 2:
-        tables = add_derived_tables(tables, articles, annotations, schema, arrow, offsets)
+        tables = add_derived_tables(tables, articles, annotations, schema, arrow, tokens)
     return tables
 
 

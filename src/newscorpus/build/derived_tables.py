@@ -18,15 +18,16 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from typing import NamedTuple
 
 import pyarrow as pa
 
 from newscorpus.ingest import Article
 from newscorpus.labelstudio.exports import TaskAnnotations
 from newscorpus.labelstudio.records import EntityMention
-from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, ner_tag_names
+from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, ner_tag_names, tokens_fields
 from newscorpus.schema import AnnotationSchema
-from newscorpus.segment import Offsets, token_offsets
+from newscorpus.segment import token_offsets
 
 
 def add_derived_tables(
@@ -35,18 +36,17 @@ def add_derived_tables(
     annotations: dict[str, TaskAnnotations],
     schema: AnnotationSchema,
     arrow: dict[str, pa.Schema],
-    offsets: list[Offsets] | None = None,
+    tokens: pa.Table | None = None,
 ) -> dict[str, pa.Table]:
     """Format 1's tables of a batch -> format 2's: provenance columns in documents, and the derived configs.
 
-    `offsets` are the annotated articles' tokens (`segment.token_offsets` of their texts, in order), if known.
+    `tokens` is the batch's tokens config if it was made elsewhere (`tokens_table` in a worker process).
     """
     annotated = [(a, annotations[a.doc_id]) for a in articles if a.doc_id in annotations]
-    tag_ids = {name: index for index, name in enumerate(ner_tag_names(schema))}
-    token_rows, chain_rows, argument_rows = [], [], []
-    offsets = offsets or token_offsets([a.text for a, _ in annotated])
-    for (article, task), found in zip(annotated, offsets, strict=True):
-        token_rows += sentence_rows(article, task.layers.entities, tag_ids, found)
+    if tokens is None:
+        tokens = tokens_table(token_inputs(annotated), tag_ids(schema), arrow["tokens"])
+    chain_rows, argument_rows = [], []
+    for article, task in annotated:
         chain_rows += _chain_rows(article.doc_id, task.layers.entities)
         argument_rows += _argument_rows(article.doc_id, task)
     documents = tables["documents"]
@@ -59,7 +59,7 @@ def add_derived_tables(
     return {
         **tables,
         "documents": documents.cast(arrow["documents"]),
-        "tokens": _table(token_rows, arrow["tokens"]),
+        "tokens": tokens,
         "chains": _table(chain_rows, arrow["chains"]),
         "event_arguments": _table(argument_rows, arrow["event_arguments"]),
     }
@@ -91,16 +91,89 @@ def outermost_mentions(entities: tuple[EntityMention, ...]) -> list[EntityMentio
     return outer
 
 
-def sentence_rows(
-    article: Article, entities: tuple[EntityMention, ...], tag_ids: dict[str, int], offsets: Offsets | None = None
-) -> list[tuple]:
-    """The tokens config's rows of one document; `offsets` are its text's (`segment.token_offsets`) if known."""
-    starts, ends, firsts = offsets or token_offsets([article.text])[0]
-    bounds = [*firsts, len(starts)]  # sentence i has tokens [bounds[i], bounds[i + 1])
-    home_of = [i for i in range(len(firsts)) for _ in range(bounds[i], bounds[i + 1])]  # each token's sentence
+class Span(NamedTuple):
+    """What the tags need of a mention: plain enough to send to a worker process."""
+
+    id: str
+    start: int
+    end: int
+    type: str
+
+
+TokenInput = tuple[str, str, list[Span]]  # doc_id, text, entity mentions
+
+
+def token_inputs(annotated: list[tuple[Article, TaskAnnotations]]) -> list[TokenInput]:
+    """What `tokens_table` reads of a batch's annotated articles, in order."""
+    return [
+        (article.doc_id, article.text, [Span(m.id, m.start, m.end, m.type) for m in task.layers.entities])
+        for article, task in annotated
+    ]
+
+
+def tag_ids(schema: AnnotationSchema) -> dict[str, int]:
+    return {name: index for index, name in enumerate(ner_tag_names(schema))}
+
+
+def tokens_table(documents: list[TokenInput], tag_ids: dict[str, int], arrow: pa.Schema) -> pa.Table:
+    """The tokens config of a batch: one row per sentence of each document, in order.
+
+    Built as flat columns (every token of the batch in one array, sentences as list offsets into
+    it), not as a Python list per sentence and a dict per token offset.
+    """
+    found = token_offsets([text for _, text, _ in documents])
+    doc_ids, indexes, sentence_starts, sentence_ends, misaligned = [], [], [], [], []
+    bounds, texts, starts, ends, tags = [0], [], [], [], []
+    for (doc_id, text, mentions), (token_starts, token_ends, firsts) in zip(documents, found, strict=True):
+        base, last = len(starts), [*firsts[1:], len(token_starts)]  # sentence i: tokens [firsts[i], last[i])
+        doc_tags, doc_misaligned = _tags(token_starts, token_ends, firsts, mentions, tag_ids)
+        doc_ids += [doc_id] * len(firsts)
+        indexes += range(len(firsts))
+        sentence_starts += [token_starts[i] for i in firsts]
+        sentence_ends += [token_ends[i - 1] for i in last]
+        bounds += [base + i for i in last]
+        misaligned += doc_misaligned
+        texts += [text[a:b] for a, b in zip(token_starts, token_ends, strict=True)]
+        starts += token_starts
+        ends += token_ends
+        tags += doc_tags
+    if not doc_ids:
+        return arrow.empty_table()
+    types = {field.name: field.type for field in arrow}
+    offsets = pa.array(bounds, pa.int32())
+    spans = pa.StructArray.from_arrays(
+        [pa.array(starts, pa.int32()), pa.array(ends, pa.int32())], fields=list(types["token_offsets"].value_type)
+    )
+    columns = {
+        "doc_id": pa.array(doc_ids, pa.string()),
+        "sentence_index": pa.array(indexes, pa.int32()),
+        "sentence_start": pa.array(sentence_starts, pa.int32()),
+        "sentence_end": pa.array(sentence_ends, pa.int32()),
+        "tokens": pa.ListArray.from_arrays(offsets, pa.array(texts, pa.string()), type=types["tokens"]),
+        "token_offsets": pa.ListArray.from_arrays(offsets, spans, type=types["token_offsets"]),
+        "ner_tags": pa.ListArray.from_arrays(offsets, pa.array(tags, pa.int64()), type=types["ner_tags"]),
+        "misaligned_mentions": pa.array(misaligned, pa.int32()),
+    }
+    return pa.Table.from_arrays([columns[field.name] for field in arrow], schema=arrow)
+
+
+def sentence_rows(article: Article, entities: tuple[EntityMention, ...], tag_ids: dict[str, int]) -> list[tuple]:
+    """One document's rows of the tokens config, as tuples in column order."""
+    spans = [Span(m.id, m.start, m.end, m.type) for m in entities]
+    table = tokens_table([(article.doc_id, article.text, spans)], tag_ids, pa.schema(tokens_fields()))
+    return [tuple(row.values()) for row in table.to_pylist()]
+
+
+def _tags(
+    starts: list[int], ends: list[int], firsts: list[int], mentions: list[Span], tag_ids: dict[str, int]
+) -> tuple[list[int], list[int]]:
+    """Each token's tag id, and each sentence's count of misaligned mentions (see the module's notes)."""
+    home_of = []  # each token's sentence
+    for index, (first, last) in enumerate(zip(firsts, [*firsts[1:], len(starts)], strict=True)):
+        home_of += [index] * (last - first)
     tags = [tag_ids["O"]] * len(starts)
     misaligned = [0] * len(firsts)
-    for mention in outermost_mentions(entities):
+    for mention in outermost_mentions(mentions):
         first, last = bisect_right(ends, mention.start), bisect_left(starts, mention.end)  # tokens [first, last)
         if first >= last:  # overlaps no token
             misaligned[_sentence_at(starts, firsts, mention.start)] += 1
@@ -114,22 +187,7 @@ def sentence_rows(
         for i in range(first, last):
             begins = i == first or home_of[i] != home_of[i - 1]
             tags[i] = tag_ids[f"{'B' if begins else 'I'}-{mention.type}"]
-    text, rows = article.text, []
-    for index in range(len(firsts)):
-        at, to = bounds[index], bounds[index + 1]
-        rows.append(
-            (
-                article.doc_id,
-                index,
-                starts[at],
-                ends[to - 1],
-                [text[s:e] for s, e in zip(starts[at:to], ends[at:to], strict=True)],
-                [{"start": s, "end": e} for s, e in zip(starts[at:to], ends[at:to], strict=True)],
-                tags[at:to],
-                misaligned[index],
-            )
-        )
-    return rows
+    return tags, misaligned
 
 
 def _sentence_at(starts: list[int], firsts: list[int], offset: int) -> int:

@@ -1,12 +1,13 @@
-"""Sentences and tokens of a batch, computed on another core while the build converts the next.
+"""A batch's tokens config, made on another core while the build converts the next batch.
 
 Segmentation is a release of format 2's costliest step and pure Python; so is the conversion
-of the exports. A worker process segments a full batch's texts while the build converts the
-next batch, and the build writes each batch when its offsets come back, in the order the
-batches were converted: the files are those of a build that segments every text itself.
+of the exports. A worker process makes a full batch's tokens config (`derived_tables.tokens_table`:
+sentences, tokens, IOB2 tags) while the build converts the next batch, and the build writes
+each batch when its table comes back, in the order the batches were converted: the files are
+those of a build that makes every tokens table itself.
 
-The worker is `python -m newscorpus.build.segment_ahead`, fed pickled texts on its stdin and
-answering pickled offsets (`segment.Offsets`) on its stdout, one batch at a time: a plain
+The worker is `python -m newscorpus.build.segment_ahead`, fed a pickled batch (texts and
+mentions) on its stdin and answering the pickled Arrow table on its stdout, one batch at a time: a plain
 process, so a script that calls `build_release` without a `__main__` guard works (multiprocessing
 would import that script again in the worker). It starts with the first full batch: a build
 smaller than a batch (every test project, a small corpus) segments in its own process; so
@@ -22,20 +23,23 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from newscorpus.segment import Offsets, token_offsets
+import pyarrow as pa
+
+from newscorpus.build.derived_tables import TokenInput, tokens_table
 
 
 class SegmentAhead:
-    """`submit` a batch's texts, then `result` its offsets before the next `submit`; `close` ends the worker."""
+    """`submit` a batch (`tokens_table`'s arguments), then take its `result` before the next `submit`;
+    `close` ends the worker."""
 
     def __init__(self) -> None:
         self._worker: subprocess.Popen | None = None
-        self._ready: list[Offsets] | None = None  # a batch segmented here, not by the worker
+        self._ready: pa.Table | None = None  # a batch's table made here, not by the worker
         self.parallel = usable_cores() > 1
 
-    def submit(self, texts: list[str]) -> None:
+    def submit(self, documents: list[TokenInput], tag_ids: dict[str, int], arrow: pa.Schema) -> None:
         if not self.parallel:
-            self._ready = token_offsets(texts)
+            self._ready = tokens_table(documents, tag_ids, arrow)
             return
         if self._worker is None:
             package_root = str(Path(__file__).resolve().parents[2])  # where `newscorpus` is imported from
@@ -46,15 +50,15 @@ class SegmentAhead:
                 stdout=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": path},
             )
-        pickle.dump(texts, self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((documents, tag_ids, arrow), self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self._worker.stdin.flush()
 
-    def result(self) -> list[Offsets]:
+    def result(self) -> pa.Table:
         if self._ready is not None:
             ready, self._ready = self._ready, None
             return ready
         try:
-            return [Offsets(*found) for found in pickle.load(self._worker.stdout)]
+            return pickle.load(self._worker.stdout)
         except EOFError:
             code = self._worker.wait()
             raise RuntimeError(f"the segmentation worker ended with exit code {code} (its error is above)") from None
@@ -83,14 +87,14 @@ def usable_cores() -> int:
 
 
 def serve(source: BinaryIO, sink: BinaryIO) -> None:
-    """The worker: each batch of texts read from `source` is answered with its offsets, as plain tuples."""
+    """The worker: each batch read from `source` is answered with its tokens table."""
     while True:
         try:
-            texts = pickle.load(source)
+            documents, tag_ids, arrow = pickle.load(source)
         except EOFError:
             return
         try:
-            pickle.dump([tuple(found) for found in token_offsets(texts)], sink, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(tokens_table(documents, tag_ids, arrow), sink, protocol=pickle.HIGHEST_PROTOCOL)
             sink.flush()
         except BrokenPipeError:  # the build stopped (an error in its input) and no longer reads: end quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # nothing left to flush at exit

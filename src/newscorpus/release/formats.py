@@ -52,18 +52,7 @@ def arrow_schemas(schema: AnnotationSchema, release_format: int) -> dict[str, pa
     # The annotators' roster codes (annotation/annotators.yaml): stable across Label Studio servers,
     # unlike format 1's annotator_ids, which are kept as they were (removing a column is a major change).
     documents.append(_req(ANNOTATORS_COLUMN, _list(pa.string())))
-    tokens = [
-        _req("doc_id", pa.string()),
-        _req("sentence_index", pa.int32()),
-        _req("sentence_start", pa.int32()),
-        _req("sentence_end", pa.int32()),
-        _req("tokens", _list(pa.string())),
-        _req("token_offsets", TOKEN_OFFSETS),
-        # ClassLabel ids, in ClassLabel's own Arrow type: datasets keeps the features of the metadata only
-        # for a field equal to the one they make (nullable, nullable items), else it reads plain int64.
-        pa.field("ner_tags", pa.list_(pa.int64())),
-        _req("misaligned_mentions", pa.int32()),
-    ]
+    tokens = tokens_fields()
     mention = pa.struct(
         [
             _req("id", pa.string()),
@@ -136,3 +125,19 @@ def _with_features(arrow: pa.Schema, schema_version: str, labels: dict[str, list
 
 # A sentence's token offsets (`tokens.token_offsets`): code points into the text, end-exclusive.
 TOKEN_OFFSETS = _list(pa.struct([_req("start", pa.int32()), _req("end", pa.int32())]))
+
+
+def tokens_fields() -> list[pa.Field]:
+    """The tokens config's columns (the same for every schema; `arrow_schemas` adds the features)."""
+    return [
+        _req("doc_id", pa.string()),
+        _req("sentence_index", pa.int32()),
+        _req("sentence_start", pa.int32()),
+        _req("sentence_end", pa.int32()),
+        _req("tokens", _list(pa.string())),
+        _req("token_offsets", TOKEN_OFFSETS),
+        # ClassLabel ids, in ClassLabel's own Arrow type: datasets keeps the features of the metadata only
+        # for a field equal to the one they make (nullable, nullable items), else it reads plain int64.
+        pa.field("ner_tags", pa.list_(pa.int64())),
+        _req("misaligned_mentions", pa.int32()),
+    ]
