@@ -15,17 +15,19 @@
 
 The views are computed from Arrow, a chunk of whole documents at a time (no engine-specific
 code), and only for a release that has the configs: the tokens view over Arrow and numpy columns
-(`token_checks`: a chunk holds ~1 million tokens), the others in Python, per document.
+(`token_checks`: a chunk holds ~1 million tokens), the chains and argument rows by Arrow joins
+(`relation_checks`), the per-document counts in Python.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pyarrow as pa
 
 from newscorpus.release.formats import ANNOTATORS_COLUMN, PROVENANCE_COLUMNS, arrow_schemas, ner_tag_names
 from newscorpus.schema import AnnotationSchema
+from newscorpus.validation.relation_checks import argument_rows_view, chains_view, first_rows
 from newscorpus.validation.token_checks import tokens_view
 
 DERIVED_SUITES = ("tokens", "chains", "argument_rows", "derived")
@@ -166,86 +168,33 @@ def content_checks(name: str, schema: AnnotationSchema) -> list[dict]:
 # -- views ----------------------------------------------------------------------
 
 
-def derived_view(
-    name: str, tables: dict[str, pa.Table], schema: AnnotationSchema, shared: dict | None = None
-) -> pa.Table:
-    """The view of derived suite `name` on one chunk's tables (format 2's; read as Python rows, per document).
-
-    `shared` keeps the texts and entities read as Python rows for the chunk's other derived suites.
-    """
+def derived_view(name: str, tables: dict[str, pa.Table], schema: AnnotationSchema) -> pa.Table:
+    """The view of derived suite `name` on one chunk's tables (format 2's)."""
     table_fields, computed, _ = view_fields(schema)[name]
+    fields = (*table_fields, *computed)
     if name == "tokens":  # over Arrow columns: a chunk has ~1 million tokens
-        return tokens_view(tables["tokens"], tables["documents"], (*table_fields, *computed), ner_tag_names(schema))
-    shared = {} if shared is None else shared
-    if "texts" not in shared:
-        documents = tables["documents"].select(["doc_id", "text"])
-        shared["texts"] = dict(zip(*(documents.column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
-        shared["entities"] = {(e["doc_id"], e["id"]): e for e in tables["entities"].to_pylist()}
-    texts, entities = shared["texts"], shared["entities"]
-    if name == "derived":
-        rows = _derived_rows(tables, entities)
-    else:
-        rows = tables[SOURCE[name]].to_pylist()
-        if name == "chains":
-            check = _chain_checks(entities)
-        else:
-            check = _argument_checks(entities, tables["events"].to_pylist())
-        for row in rows:
-            row["doc_in_documents"] = row["doc_id"] in texts
-            row |= check(row, texts.get(row["doc_id"]))
+        return tokens_view(tables["tokens"], tables["documents"], fields, ner_tag_names(schema))
+    arrow = arrow_schemas(schema, 2)
+    if name == "chains":
+        return chains_view(tables["chains"], tables["entities"], tables["documents"], fields, arrow)
+    if name == "argument_rows":
+        return argument_rows_view(
+            tables["event_arguments"], tables["entities"], tables["events"], tables["documents"], fields, arrow
+        )
+    rows = _derived_rows(tables, arrow["entities"])  # one per document: read as Python rows
     columns = {}
-    for field in (*table_fields, *computed):
-        source = field.name.removesuffix("_count") if field.name.endswith("_count") else field.name
-        values = [row.get(field.name, _length(row.get(source))) for row in rows]
-        columns[field.name] = pa.array(values, field.type)
+    for field in fields:
+        columns[field.name] = pa.array([row.get(field.name) for row in rows], field.type)
     return pa.table(columns)
 
 
-def _length(value) -> int | None:
-    return len(value) if isinstance(value, list) else None
-
-
-def _chain_checks(entities: dict):
-    members = defaultdict(list)
-    for (doc_id, _), e in entities.items():
-        members[(doc_id, e["cluster_id"])].append(e)
-
-    def check(row: dict, text: str | None) -> dict:
-        key = (row["doc_id"], row["cluster_id"])
-        head = entities.get(key)
-        head_ok = head is not None and head["cluster_id"] == row["cluster_id"]
-        head_ok = head_ok and (head["type"], head["text"]) == (row["type"], row["canonical_name"])
-        fields = ("id", "start", "end", "text", "mention_type")
-        want = sorted(tuple(e[f] for f in fields) for e in members.get(key, []))
-        got = sorted(tuple(m[f] for f in fields) for m in row["mentions"])
-        return {"head_matches": head_ok, "mentions_match": want == got}
-
-    return check
-
-
-def _argument_checks(entities: dict, events: list[dict]):
-    by_event = {(e["doc_id"], e["id"]): e for e in events}
-
-    def check(row: dict, text: str | None) -> dict:
-        event = by_event.get((row["doc_id"], row["event_id"]))
-        pair = {"role": row["role"], "entity_id": row["entity_id"]}
-        event_ok = event is not None and event["type"] == row["event_type"] and pair in event["arguments"]
-        mention = entities.get((row["doc_id"], row["entity_id"]))
-        head = entities.get((row["doc_id"], mention["cluster_id"])) if mention else None
-        entity_ok = head is not None and (
-            (mention["text"], mention["start"], mention["end"], mention["cluster_id"], head["text"])
-            == (row["entity_text"], row["entity_start"], row["entity_end"], row["cluster_id"], row["canonical_name"])
-        )
-        return {"event_matches": event_ok, "entity_matches": entity_ok}
-
-    return check
-
-
-def _derived_rows(tables: dict[str, pa.Table], entities: dict) -> list[dict]:
+def _derived_rows(tables: dict[str, pa.Table], entity_schema: pa.Schema) -> list[dict]:
     sentences = Counter(tables["tokens"].column("doc_id").to_pylist())
     chain_rows = Counter(tables["chains"].column("doc_id").to_pylist())
     argument_rows = Counter(tables["event_arguments"].column("doc_id").to_pylist())
-    clusters = Counter(doc_id for doc_id, _ in {(d, e["cluster_id"]) for (d, _), e in entities.items()})
+    mentions = first_rows(tables["entities"], entity_schema, ("doc_id", "id", "cluster_id"), ("doc_id", "id"))
+    pairs = zip(*(mentions.column(c).to_pylist() for c in ("doc_id", "cluster_id")), strict=True)
+    clusters = Counter(doc_id for doc_id, _ in set(pairs))
     arguments = Counter()
     for event in tables["events"].select(["doc_id", "arguments"]).to_pylist():
         arguments[event["doc_id"]] += len(event["arguments"])

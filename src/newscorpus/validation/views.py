@@ -50,14 +50,13 @@ class ViewBuilder:
         self.specs = view_specs(schema)
         # One chunk per column, once: the checks read each column several times.
         self.tables = {name: table.combine_chunks() for name, table in tables.items()}
-        self._derived_rows: dict = {}  # the chunk's rows as Python objects, read once for the derived suites
 
     def build(self, name: str) -> pa.Table:
         spec = self.specs[name]
         if name == QUALITY_SUITE:  # joins, sentences and tokens: computed in Python (quality.py)
             return quality_view(self._quality_tables())
         if name in DERIVED_SUITES:  # format 2's derived configs (derived_checks.py)
-            return derived_view(name, self.tables, self.schema, self._derived_rows)
+            return derived_view(name, self.tables, self.schema)
         if name == "event_arguments":
             own = self._arguments()
         else:
