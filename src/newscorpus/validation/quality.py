@@ -127,24 +127,56 @@ def released_segments(tokens: pa.Table) -> dict[str, Segments]:
 def quality_view(tables: dict[str, pa.Table]) -> pa.Table:
     """The view over a chunk of whole documents (the four release tables, and `tokens` in format 2);
     see the module's notes."""
-    texts = dict(zip(*(tables["documents"].column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
     released = released_segments(tables["tokens"]) if "tokens" in tables else None
-    rows: list[dict] = []
+    texts = {}  # format 1: the texts to segment
+    if released is None:
+        texts = dict(zip(*(tables["documents"].column(c).to_pylist() for c in ("doc_id", "text")), strict=True))
+    rows = _Rows()
     by_doc: dict[str, dict[str, list]] = defaultdict(lambda: {"entities": [], "events": [], "quotes": []})
-    for layer in ("entities", "events", "quotes"):
-        for record in tables[layer].to_pylist():
+    for layer, columns in _READ.items():  # only the columns the rules read: fewer Python objects
+        table = tables[layer]
+        for record in table.select([c for c in columns if c in table.column_names]).to_pylist():
             by_doc[record["doc_id"]][layer].append(record)
     for doc_id in sorted(by_doc, key=str):
         if released is not None:
             segments = released.get(doc_id) or Segments([], [], [], [])
         else:
             segments = Segments.of_text(texts.get(doc_id))
-        rows += _document_rows(doc_id, segments, **by_doc[doc_id])
-    schema = pa.schema([*FIELDS, *CHECKS])
-    return pa.Table.from_pylist(rows, schema=schema)
+        _document_rows(rows, doc_id, segments, **by_doc[doc_id])
+    return rows.table()
 
 
-def _document_rows(doc_id: str, spans: Segments, entities: list, events: list, quotes: list) -> list[dict]:
+# The columns of each table the rules read (a missing one reads as absent: `dict.get` gives None).
+_READ = {
+    "entities": ("doc_id", "id", "cluster_id", "type", "mention_type", "start", "end", "text"),
+    "events": ("doc_id", "id", "trigger", "arguments"),
+    "quotes": ("doc_id", "id", "speaker_id", "start", "end", "text"),
+}
+
+
+class _Rows:
+    """The view's rows, gathered column by column."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list] = {field.name: [] for field in (*FIELDS, *CHECKS)}
+        self._checks = [(rule.column, self.columns[rule.column].append) for rule in RULES]
+
+    def add(self, doc_id: str, layer: str, record: str, span: dict, checks: dict) -> None:
+        columns = self.columns
+        columns["doc_id"].append(doc_id)
+        columns["layer"].append(layer)
+        columns["record"].append(record)
+        for key in ("start", "end", "text"):
+            columns[key].append(span.get(key))
+        for column, append in self._checks:
+            append(checks.get(column))
+
+    def table(self) -> pa.Table:
+        fields = (*FIELDS, *CHECKS)
+        return pa.table({f.name: pa.array(self.columns[f.name], f.type) for f in fields}, schema=pa.schema(fields))
+
+
+def _document_rows(rows: _Rows, doc_id: str, spans: Segments, entities: list, events: list, quotes: list) -> None:
     mentions = {m["id"]: m for m in entities}
     chains: dict[str, list[dict]] = defaultdict(list)
     for m in entities:
@@ -158,7 +190,6 @@ def _document_rows(doc_id: str, spans: Segments, entities: list, events: list, q
     for m in entities:
         if head_token[m["id"]] is not None:
             same_head[(m["type"], head_token[m["id"]])].append(m)
-    rows = []
     for m in entities:
         chain, head = chains[m["cluster_id"]], mentions.get(m["cluster_id"])
         nominal = m["mention_type"] in (NOMINAL, PRONOUN)
@@ -172,7 +203,7 @@ def _document_rows(doc_id: str, spans: Segments, entities: list, events: list, q
             "maximal": None if head_token[m["id"]] is None else not any(_inside(m, o) for o in same_head[m_head]),
             "date_is_time": m["id"] in time_of if m["type"] == DATE_TYPE else None,
         }
-        rows.append(_row(doc_id, "entities", m["id"], m, checks))
+        rows.add(doc_id, "entities", m["id"], m, checks)
     for event, argument in arguments:
         mention = mentions.get(argument["entity_id"])
         record = f"{event['id']}:{argument['role']}:{argument['entity_id']}"
@@ -185,20 +216,13 @@ def _document_rows(doc_id: str, spans: Segments, entities: list, events: list, q
             "argument_in_trigger_sentence": same,
             "time_is_date": None if argument["role"] != TIME_ROLE or mention is None else mention["type"] == DATE_TYPE,
         }
-        rows.append(_row(doc_id, "event_arguments", record, mention or {}, checks))
+        rows.add(doc_id, "event_arguments", record, mention or {}, checks)
     for quote in quotes:
         speaker = mentions.get(quote["speaker_id"]) if quote["speaker_id"] is not None else None
         named = None
         if speaker is not None:
             named = any(c["mention_type"] == NAMED for c in chains[speaker["cluster_id"]])
-        rows.append(_row(doc_id, "quotes", quote["id"], quote, {"speaker_chain_named": named}))
-    return rows
-
-
-def _row(doc_id: str, layer: str, record: str, span: dict, checks: dict) -> dict:
-    row = {"doc_id": doc_id, "layer": layer, "record": record}
-    row |= {k: span.get(k) for k in ("start", "end", "text")}
-    return row | {rule.column: checks.get(rule.column) for rule in RULES}
+        rows.add(doc_id, "quotes", quote["id"], quote, {"speaker_chain_named": named})
 
 
 def _head_tokens(spans: Segments, entities: list) -> dict[str, int | None]:
