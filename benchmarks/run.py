@@ -4,8 +4,8 @@
 
 For each size, benchmarks/synth.py writes a synthetic project (seeds + one Label Studio
 export with its .sha256) into a scratch folder, then every measurement runs in a fresh
-process, its peak memory read from the process itself (resource.getrusage, VmHWM) plus the peak of
-the build's segmentation worker (a process of its own):
+process, its peak memory read from the process itself (resource.getrusage, VmHWM), or, if larger, the
+largest sum of its memory and its worker's (the build's segmentation worker), sampled every 20 ms:
 
 - build: `build_release` as `newscorpus build` runs it (stream, convert, segment, write, card, the gate with
   every suite `newscorpus build` runs, the quality suite included, manifest), release format 2;
@@ -29,6 +29,7 @@ benchmarks/README.md. A benchmark, not a test: nothing here asserts a duration.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,14 +57,41 @@ README = HERE / "README.md"
 BEGIN, END = "<!-- BEGIN RESULTS -->", "<!-- END RESULTS -->"
 
 
-def peak_mib() -> float:
-    """The process's peak resident memory (VmHWM) plus the largest peak of a process it started and
-    waited for (the build's segmentation worker), in MiB: a bound on what the run held at once."""
+def peak_mib(sampled: float = 0.0) -> float:
+    """The run's peak resident memory in MiB: the process's own peak (VmHWM), or, if larger, the largest
+    sum of its memory and its child processes' (the build's segmentation worker) sampled at one time."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             own = int(line.split()[1]) / 1024
-    return own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return max(own, sampled)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the resident memory of this process plus its children every 20 ms; `peak` in MiB."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            pids = [os.getpid()]
+            for task in Path("/proc/self/task").iterdir():
+                with contextlib.suppress(OSError):
+                    pids += [int(p) for p in (task / "children").read_text().split()]
+            self.peak = max(self.peak, sum(_rss_mib(pid) for pid in pids))
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:  # ended meanwhile
+        pass
+    return 0.0
 
 
 # -- one measurement, in a fresh process ------------------------------------------------------
@@ -72,6 +101,8 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
     from newscorpus.project import Project
 
     project = Project(project_root)
+    tree = TreeMemory()
+    tree.start()
     begin = time.perf_counter()
     extra: dict = {}
     if measure in ("build", "build_without_gate"):
@@ -120,7 +151,10 @@ def child(measure: str, project_root: Path, work: Path) -> dict:
         extra = peer_convert(project, work / "peer")
     else:
         raise ValueError(measure)
-    return {"seconds": time.perf_counter() - begin, "peak_mib": peak_mib(), **extra}
+    seconds = time.perf_counter() - begin
+    tree.done.set()
+    tree.join()
+    return {"seconds": seconds, "peak_mib": peak_mib(tree.peak), **extra}
 
 
 def release_configs(release: Path) -> tuple[str, ...]:

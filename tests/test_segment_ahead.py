@@ -7,6 +7,7 @@ import random
 import pyarrow as pa
 import pytest
 
+import newscorpus.build.derived_tables as derived_tables
 import newscorpus.build.segment_ahead as segment_ahead
 from newscorpus.build.derived_tables import Span, tokens_table
 from newscorpus.build.segment_ahead import SegmentAhead
@@ -89,3 +90,15 @@ def test_a_build_that_stops_while_the_worker_segments_prints_nothing_of_it(monke
         worker = ahead._worker
     assert worker.returncode == 0
     assert capfd.readouterr().err == ""
+
+
+def test_the_table_is_the_same_whatever_the_group_size_and_a_text_without_tokens_has_no_row(monkeypatch):
+    blank = [("empty", "", [Span("e0", 0, 1, "PERSON")]), ("blank", " \n\n ", [Span("e0", 1, 2, "PERSON")])]
+    documents = texts(30, 5)[:15] + blank + texts(30, 5)[15:]
+    whole = tokens_table(documents, TAGS, ARROW)
+    monkeypatch.setattr(derived_tables, "TOKENS_GROUP", 4)
+    grouped = tokens_table(documents, TAGS, ARROW)
+    assert grouped.equals(whole) and all(column.num_chunks == 1 for column in grouped.columns)
+    doc_ids = set(whole.column("doc_id").to_pylist())
+    assert "empty" not in doc_ids and "blank" not in doc_ids
+    assert doc_ids == {doc_id for doc_id, text, _ in documents if sentences(text)}

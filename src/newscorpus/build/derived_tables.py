@@ -115,16 +115,30 @@ def tag_ids(schema: AnnotationSchema) -> dict[str, int]:
     return {name: index for index, name in enumerate(ner_tag_names(schema))}
 
 
+TOKENS_GROUP = 250  # documents whose tokens are Python objects at once (~30 MB): the rest is Arrow
+
+
 def tokens_table(documents: list[TokenInput], tag_ids: dict[str, int], arrow: pa.Schema) -> pa.Table:
     """The tokens config of a batch: one row per sentence of each document, in order.
 
-    Built as flat columns (every token of the batch in one array, sentences as list offsets into
-    it), not as a Python list per sentence and a dict per token offset.
+    Built as flat columns (every token of a group of documents in one array, sentences as list
+    offsets into it), not as a Python list per sentence and a dict per token offset; the groups'
+    tables are joined into one contiguous table, the same whatever the group size.
     """
+    groups = [
+        _tokens_group(documents[at : at + TOKENS_GROUP], tag_ids, arrow)
+        for at in range(0, len(documents), TOKENS_GROUP)
+    ]
+    return pa.concat_tables(groups).combine_chunks() if groups else arrow.empty_table()
+
+
+def _tokens_group(documents: list[TokenInput], tag_ids: dict[str, int], arrow: pa.Schema) -> pa.Table:
     found = token_offsets([text for _, text, _ in documents])
     doc_ids, indexes, sentence_starts, sentence_ends, misaligned = [], [], [], [], []
     bounds, texts, starts, ends, tags = [0], [], [], [], []
     for (doc_id, text, mentions), (token_starts, token_ends, firsts) in zip(documents, found, strict=True):
+        if not firsts:  # a text without a token has no sentence: no row
+            continue
         base, last = len(starts), [*firsts[1:], len(token_starts)]  # sentence i: tokens [firsts[i], last[i])
         doc_tags, doc_misaligned = _tags(token_starts, token_ends, firsts, mentions, tag_ids)
         doc_ids += [doc_id] * len(firsts)
