@@ -164,3 +164,20 @@ def test_numbers_continue_after_the_highest(project, capsys):
     code, out, _ = add(project, capsys, "next.jsonl")
     assert code == 0
     assert out.startswith(f"added seeds/042_{hex16('Next.')}.txt from next.jsonl line 1\n")
+
+
+def test_a_named_pipe_or_a_folder_is_refused_without_reading_it(project, capsys):
+    """A FIFO would block a reader forever: it is refused by its type, never opened."""
+    import os
+
+    os.mkfifo("pipe.txt")
+    os.mkdir("folder.jsonl")
+    before = tree_bytes(project / "seeds")
+    code, out, err = add(project, capsys, "pipe.txt", "folder.jsonl")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "error: 2 problems in the input; nothing was written:",
+        "  [folder.jsonl] field=file: is not a file; fix: name an article file (.txt) or JSON Lines (.jsonl)",
+        "  [pipe.txt] field=file: is not a file; fix: name an article file (.txt) or JSON Lines (.jsonl)",
+    ]
+    assert tree_bytes(project / "seeds") == before
