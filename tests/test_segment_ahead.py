@@ -11,6 +11,7 @@ import newscorpus.build.derived_tables as derived_tables
 import newscorpus.build.segment_ahead as segment_ahead
 from newscorpus.build.derived_tables import Span, tokens_table
 from newscorpus.build.segment_ahead import SegmentAhead
+from newscorpus.errors import ReleaseError
 from newscorpus.release.formats import ner_tag_names, tokens_fields
 from newscorpus.schema import load_schema
 from newscorpus.segment import sentences
@@ -74,12 +75,22 @@ def test_on_one_core_nothing_is_started(monkeypatch):
 
 def test_a_worker_that_dies_is_an_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(segment_ahead, "usable_cores", lambda: 2)
+    message = (
+        r"^the segmentation worker ended with exit code -9 \(its error, if any, is above; -9: killed, often for want"
+        r" of memory\); nothing was written$"
+    )
     with SegmentAhead() as ahead:
         ahead.submit(texts(2, 1), TAGS, ARROW)
         ahead._worker.kill()
-        message = r"^the segmentation worker ended with exit code -9 \(its error is above\)$"
-        with pytest.raises(RuntimeError, match=message):
+        with pytest.raises(ReleaseError, match=message):
             ahead.result()
+    with SegmentAhead() as ahead:  # dead between batches: the next batch cannot be sent
+        ahead.submit(texts(2, 1), TAGS, ARROW)
+        ahead.result()
+        ahead._worker.kill()
+        ahead._worker.wait()
+        with pytest.raises(ReleaseError, match=message):
+            ahead.submit(texts(300, 2), TAGS, ARROW)
 
 
 def test_a_build_that_stops_while_the_worker_segments_prints_nothing_of_it(monkeypatch, capfd):

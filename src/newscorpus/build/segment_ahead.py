@@ -16,6 +16,7 @@ does a build on a single core.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -26,6 +27,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from newscorpus.build.derived_tables import TokenInput, tokens_table
+from newscorpus.errors import ReleaseError
 
 
 class SegmentAhead:
@@ -50,8 +52,11 @@ class SegmentAhead:
                 stdout=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": path},
             )
-        pickle.dump((documents, tag_ids, arrow), self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self._worker.stdin.flush()
+        try:
+            pickle.dump((documents, tag_ids, arrow), self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self._worker.stdin.flush()
+        except BrokenPipeError:  # it ended after its last answer
+            raise self._ended() from None
 
     def result(self) -> pa.Table:
         if self._ready is not None:
@@ -60,13 +65,20 @@ class SegmentAhead:
         try:
             return pickle.load(self._worker.stdout)
         except EOFError:
-            code = self._worker.wait()
-            raise RuntimeError(f"the segmentation worker ended with exit code {code} (its error is above)") from None
+            raise self._ended() from None
+
+    def _ended(self) -> ReleaseError:
+        code = self._worker.wait()
+        return ReleaseError(
+            f"the segmentation worker ended with exit code {code} (its error, if any, is above; -9: killed, often"
+            " for want of memory); nothing was written"
+        )
 
     def close(self) -> None:
         if self._worker is not None:
             worker, self._worker = self._worker, None
-            worker.stdin.close()  # the worker ends at the end of its input
+            with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe
+                worker.stdin.close()  # the worker ends at the end of its input
             worker.stdout.close()
             try:
                 worker.wait(timeout=30)
