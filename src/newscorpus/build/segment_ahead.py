@@ -6,8 +6,8 @@ sentences, tokens, IOB2 tags) while the build converts the next batch, and the b
 each batch when its table comes back, in the order the batches were converted: the files are
 those of a build that makes every tokens table itself.
 
-The worker is `python -m newscorpus.build.segment_ahead`, fed a pickled batch (texts and
-mentions) on its stdin and answering the pickled Arrow table on its stdout, one batch at a time: a plain
+The worker is `python -m newscorpus.build.segment_ahead`, fed each batch (texts and mentions) as
+an Arrow record batch on its stdin and answering its tokens table as one on its stdout: a plain
 process, so a script that calls `build_release` without a `__main__` guard works (multiprocessing
 would import that script again in the worker). It starts with the first full batch: a build
 smaller than a batch (every test project, a small corpus) segments in its own process; so
@@ -16,9 +16,10 @@ does a build on a single core.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +27,13 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from newscorpus.build.derived_tables import TokenInput, tokens_table
+from newscorpus.build.derived_tables import Span, TokenInput, tokens_table
 from newscorpus.errors import ReleaseError
+
+# A batch goes to the worker as one Arrow record batch of these columns; its answer is one record batch of
+# the tokens table. The tag ids and the tokens table's schema travel once, in the request stream's metadata.
+_MENTION = pa.struct([("id", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("type", pa.string())])
+_REQUEST = pa.schema([("doc_id", pa.string()), ("text", pa.string()), ("mentions", pa.list_(_MENTION))])
 
 
 class SegmentAhead:
@@ -36,6 +42,8 @@ class SegmentAhead:
 
     def __init__(self) -> None:
         self._worker: subprocess.Popen | None = None
+        self._requests: pa.ipc.RecordBatchStreamWriter | None = None
+        self._answers: pa.ipc.RecordBatchStreamReader | None = None
         self._ready: pa.Table | None = None  # a batch's table made here, not by the worker
         self.parallel = usable_cores() > 1
 
@@ -43,19 +51,12 @@ class SegmentAhead:
         if not self.parallel:
             self._ready = tokens_table(documents, tag_ids, arrow)
             return
-        if self._worker is None:
-            package_root = str(Path(__file__).resolve().parents[2])  # where `newscorpus` is imported from
-            path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
-            self._worker = subprocess.Popen(
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": path},
-            )
         try:
-            pickle.dump((documents, tag_ids, arrow), self._worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            if self._worker is None:
+                self._start(tag_ids, arrow)
+            self._requests.write_batch(_request(documents))
             self._worker.stdin.flush()
-        except BrokenPipeError:  # it ended after its last answer
+        except (BrokenPipeError, pa.ArrowIOError):  # it ended after its last answer
             raise self._ended() from None
 
     def result(self) -> pa.Table:
@@ -63,9 +64,23 @@ class SegmentAhead:
             ready, self._ready = self._ready, None
             return ready
         try:
-            return pickle.load(self._worker.stdout)
-        except EOFError:
+            if self._answers is None:
+                self._answers = pa.ipc.open_stream(self._worker.stdout)
+            return pa.Table.from_batches([self._answers.read_next_batch()])
+        except (StopIteration, pa.ArrowInvalid, pa.ArrowIOError):
             raise self._ended() from None
+
+    def _start(self, tag_ids: dict[str, int], arrow: pa.Schema) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])  # where `newscorpus` is imported from
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        metadata = {"tag_ids": json.dumps(tag_ids), "tokens_schema": base64.b64encode(arrow.serialize().to_pybytes())}
+        self._requests = pa.ipc.new_stream(self._worker.stdin, _REQUEST.with_metadata(metadata))
 
     def _ended(self) -> ReleaseError:
         code = self._worker.wait()
@@ -77,7 +92,9 @@ class SegmentAhead:
     def close(self) -> None:
         if self._worker is not None:
             worker, self._worker = self._worker, None
-            with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe
+            with contextlib.suppress(OSError, pa.ArrowException):  # a worker that died leaves a broken pipe
+                self._requests.close()
+            with contextlib.suppress(OSError):
                 worker.stdin.close()  # the worker ends at the end of its input
             worker.stdout.close()
             try:
@@ -93,6 +110,19 @@ class SegmentAhead:
         self.close()
 
 
+def _request(documents: list[TokenInput]) -> pa.RecordBatch:
+    mentions = [[span._asdict() for span in spans] for _, _, spans in documents]
+    columns = [[d for d, _, _ in documents], [t for _, t, _ in documents], mentions]
+    return pa.RecordBatch.from_arrays(
+        [pa.array(c, f.type) for c, f in zip(columns, _REQUEST, strict=True)], schema=_REQUEST
+    )
+
+
+def _answer(table: pa.Table) -> pa.RecordBatch:
+    """The table as exactly one record batch (an empty table too), so that one request has one answer."""
+    return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], schema=table.schema)
+
+
 def usable_cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -100,17 +130,22 @@ def usable_cores() -> int:
 
 def serve(source: BinaryIO, sink: BinaryIO) -> None:
     """The worker: each batch read from `source` is answered with its tokens table."""
-    while True:
-        try:
-            documents, tag_ids, arrow = pickle.load(source)
-        except EOFError:
-            return
-        try:
-            pickle.dump(tokens_table(documents, tag_ids, arrow), sink, protocol=pickle.HIGHEST_PROTOCOL)
+    requests = pa.ipc.open_stream(source)
+    metadata = requests.schema.metadata
+    tag_ids = json.loads(metadata[b"tag_ids"])
+    arrow = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(metadata[b"tokens_schema"])))
+    answers = None
+    try:
+        for batch in requests:
+            documents = [
+                (row["doc_id"], row["text"], [Span(**m) for m in row["mentions"]]) for row in batch.to_pylist()
+            ]
+            if answers is None:
+                answers = pa.ipc.new_stream(sink, arrow)
+            answers.write_batch(_answer(tokens_table(documents, tag_ids, arrow)))
             sink.flush()
-        except BrokenPipeError:  # the build stopped (an error in its input) and no longer reads: end quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # nothing left to flush at exit
-            return
+    except (BrokenPipeError, pa.ArrowIOError):  # the build stopped (an error in its input) and no longer reads
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # nothing left to flush at exit
 
 
 if __name__ == "__main__":
